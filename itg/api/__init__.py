@@ -1,0 +1,1 @@
+"""HTTP only: the app factory, authentication, routes and the one place errors become JSON."""

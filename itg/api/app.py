@@ -1,0 +1,93 @@
+"""The app factory: builds the FastAPI application from Settings (nothing at import time)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from itg import __version__
+from itg.api.auth import Authenticator
+from itg.api.context import ApiContext
+from itg.api.intake import write_endpoint
+from itg.api.monitor import healthz_endpoint, process_endpoint
+from itg.api.responses import ApiError, error_response
+from itg.errors import NotFoundError, ProcessExpiredError
+from itg.services.registry import SERVICES
+from itg.settings import Settings
+from itg.storage.database import Database, open_database
+from itg.worker import WorkerPool
+
+log = logging.getLogger("itg.api")
+
+
+def create_app(settings: Settings, db: Database | None = None, *, workers: int = 0) -> FastAPI:
+    """The API; with `workers` > 0 it also runs that many embedded worker threads."""
+    database = db or open_database(settings)
+    pool = WorkerPool(database, settings, workers) if workers else None
+    ctx = ApiContext(
+        settings=settings,
+        db=database,
+        auth=Authenticator(database, settings.credential_cache_seconds),
+        wakeup=pool.wakeup if pool else threading.Event(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if pool:
+            pool.start()
+        try:
+            yield
+        finally:
+            if pool:
+                pool.shutdown()
+            if db is None:
+                database.dispose()
+
+    app = FastAPI(
+        title="itg — PontoWeb ITG2.0 integration API",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    for service in SERVICES.values():
+        app.add_api_route(f"/{service.route}", write_endpoint(ctx, service), methods=["POST"])
+    app.add_api_route("/process", process_endpoint(ctx), methods=["GET"])
+    app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"])
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every non-2xx answer has the body {"error":{"code","message"}} (SPEC 1.2)."""
+
+    async def api_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error_response(exc.status_code, HTTPStatus(exc.status_code).phrase, exc.headers)
+
+    async def not_found(_request: Request, exc: Exception) -> Response:
+        return error_response(404, str(exc))
+
+    async def expired(_request: Request, exc: Exception) -> Response:
+        return error_response(410, str(exc))
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "Internal Server Error")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(ProcessExpiredError, expired)
+    app.add_exception_handler(Exception, internal)

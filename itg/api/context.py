@@ -1,0 +1,18 @@
+"""What every endpoint needs, built once by the app factory."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from itg.api.auth import Authenticator
+from itg.settings import Settings
+from itg.storage.database import Database
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    settings: Settings
+    db: Database
+    auth: Authenticator
+    wakeup: threading.Event  # set after each accepted request: embedded workers look at once

@@ -1,0 +1,92 @@
+"""The write routes (SPEC 1.4): check the request's shape, store it, answer at once.
+
+One bounded read, one JSON parse, one insert, one commit: the records themselves are looked
+at later by a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from itg.api.context import ApiContext
+from itg.api.responses import ApiError, json_response
+from itg.api.versioning import check_version
+from itg.services.base import Service
+from itg.storage.intake import accept_request
+
+ONE_MIB = 1_048_576
+
+
+def too_large(limit: int) -> ApiError:
+    size = "1 MiB" if limit == ONE_MIB else f"{limit} bytes"
+    return ApiError(413, f"Request body exceeds {size}")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    parts: list[bytes] = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise too_large(limit)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def check_records(body: bytes, max_records: int) -> int:
+    """Shape checks 3–7 of SPEC 1.4, in order; returns the number of records."""
+    try:
+        records = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "Invalid JSON") from None
+    if not isinstance(records, list):
+        raise ApiError(400, "Request format must be an Array")
+    if not records:
+        raise ApiError(400, "Request must contain at least one record")
+    if len(records) > max_records:
+        raise ApiError(400, f"Request exceeds {max_records} records")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ApiError(400, f"Record at index {index} must be an object")
+    return len(records)
+
+
+def write_endpoint(ctx: ApiContext, service: Service) -> Callable[[Request], Awaitable[Response]]:
+    settings = ctx.settings
+
+    async def accept(request: Request) -> Response:
+        principal = await ctx.auth.authenticate(request, service.route)
+        check_version(request)
+        body = await read_body(request, settings.max_body_bytes)
+        total = check_records(body, settings.max_records)
+        accepted = await run_in_threadpool(
+            accept_request,
+            ctx.db,
+            company_id=principal.company_id,
+            company_code=principal.company_code,
+            route=service.route,
+            payload=body,
+            total=total,
+            validity_seconds=settings.validity_seconds,
+        )
+        ctx.wakeup.set()
+        return json_response(
+            {
+                "company": accepted.company,
+                "unique": accepted.unique,
+                "subunique": accepted.subunique,
+                "message": service.accepted_message,
+            }
+        )
+
+    accept.__name__ = f"post_{service.route}"
+    return accept

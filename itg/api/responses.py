@@ -1,0 +1,49 @@
+"""JSON responses encoded with orjson, and the error shape of SPEC 1.2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(content),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+def error_response(
+    status_code: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return json_response({"error": {"code": status_code, "message": message}}, status_code, headers)
+
+
+class ApiError(Exception):
+    """A request-level refusal with its status, message and extra headers."""
+
+    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.headers = headers
+
+    def response(self) -> Response:
+        return error_response(self.status_code, self.message, self.headers)
+
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Basic realm="itg"'}
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", UNAUTHORIZED_HEADERS)
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "Forbidden")

@@ -1,0 +1,5 @@
+"""The `itg` command: thin commands over the same functions the API uses."""
+
+from itg.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,60 @@
+"""Entry point: assembles the command tree and turns errors into one line and an exit status.
+
+Exit status 2 for a usage error (unknown option, unknown route name, malformed competence),
+1 for any other failure; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from itg.cli import admin, server
+from itg.errors import ItgError, UsageError
+
+app = typer.Typer(
+    name="itg",
+    help="itg — a self-hosted PontoWeb ITG2.0 integration API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(server.init_command)
+app.command("serve")(server.serve_command)
+app.command("worker")(server.worker_command)
+app.command("purge")(admin.purge_command)
+app.add_typer(admin.company_app, name="company")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.catalog_app, name="catalog")
+app.add_typer(admin.period_app, name="period")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    try:
+        status = command.main(
+            args=list(argv) if argv is not None else None, prog_name="itg", standalone_mode=False
+        )
+    except UsageError as exc:
+        _fail(str(exc), 2)
+    except ItgError as exc:
+        _fail(str(exc), 1)
+    except Exception as exc:  # the promise is one clear line, never a traceback
+        if _is_click_error(exc):  # usage errors carry exit code 2
+            _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
+        if type(exc).__name__ == "Abort":  # Ctrl-C at a prompt
+            _fail("aborted", 1)
+        _fail(f"{type(exc).__name__}: {exc}", 1)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    """Click's errors, whether from click itself or the copy newer typer versions vendor."""
+    return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _fail(message: str, status: int) -> None:
+    sys.stderr.write(f"itg: error: {message}\n")
+    sys.exit(status)

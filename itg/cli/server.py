@@ -1,0 +1,108 @@
+"""Server commands: init, serve, worker."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from itg.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    database_for,
+    print_json,
+    print_lines,
+    settings_for,
+)
+from itg.storage import tenants
+from itg.storage.database import open_database
+from itg.storage.migrate import upgrade_schema
+from itg.worker import WorkerPool
+
+DEFAULT_COMPANY = "a000001"
+FIRST_USERNAME = "integrador"
+
+
+def init_command(
+    company: Annotated[
+        str, typer.Option("--company", help="Code of the first company.")
+    ] = DEFAULT_COMPANY,
+    name: Annotated[str, typer.Option("--name", help="Name of the first company.")] = "Company",
+    database: DatabaseOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Create or upgrade the schema; on an empty database, create a company and its first user."""
+    created = tenants.bootstrap(database_for(database), company, name, FIRST_USERNAME)
+    if created is None:
+        if json:
+            print_json({"company": None, "username": None, "password": None})
+        else:
+            typer.echo("database is up to date; it already has a company, so nothing was created")
+        return
+    first_company, user, password = created
+    pairs = {"company": first_company.code, "username": user.username, "password": password}
+    print_json(pairs) if json else print_lines(pairs)
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=0, help="Embedded worker threads (0: API only).")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Serve the API, with embedded workers applying the records."""
+    import uvicorn
+
+    from itg.api.app import create_app
+
+    _configure_logging()
+    settings = settings_for(database)
+    db = open_database(settings)
+    upgrade_schema(db)
+    app = create_app(settings, db, workers=workers)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=access_log,
+            timeout_graceful_shutdown=5,
+            log_level="info",
+        )
+    finally:
+        db.dispose()
+
+
+def worker_command(
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker threads in this process.")] = 1,
+    database: DatabaseOption = None,
+) -> None:
+    """Run workers only (scale-out: many of these may share one PostgreSQL)."""
+    _configure_logging()
+    settings = settings_for(database)
+    db = database_for(database)
+    pool = WorkerPool(db, settings, concurrency)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logging.getLogger("itg.worker").info("signal %s: finishing the current chunk", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    pool.start()
+    logging.getLogger("itg.worker").info("%s worker(s) started", concurrency)
+    while not stopping.wait(1.0):
+        pass
+    pool.shutdown()
+    db.dispose()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

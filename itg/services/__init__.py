@@ -1,0 +1,1 @@
+"""One module per route: record rules (validate) and their effect (apply), chunk by chunk."""

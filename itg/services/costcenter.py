@@ -1,0 +1,50 @@
+"""costcenter — cost centers, upserted by `codigo` (SPEC 2.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from itg.domain import messages as msg
+from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
+from itg.services.fields import Fields
+from itg.services.rowindex import RowIndex
+from itg.storage.queue import RecordError
+from itg.storage.rows import load_rows
+from itg.storage.schema import cost_centers
+
+KEY = "codigo"
+
+
+class CostCenterService:
+    route = "costcenter"
+    accepted_message = "Cost center's Integration on progress"
+
+    def identifier(self, record: Record) -> str:
+        return key_text(record, KEY)
+
+    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
+        keys = {key_text(record, KEY) for _, record in records}
+        rows = RowIndex(
+            cost_centers, load_rows(ctx.conn, cost_centers, ctx.company_id, {KEY: keys}), KEY
+        )
+        errors = []
+        for index, record in records:
+            f = Fields(record)
+            code = f.key(KEY, 30)
+            name = f.text("nome", 150)
+            if name == "":
+                f.fail(msg.required("nome"))
+            existing = rows.get(code) if code is not None else None
+            if code is not None and existing is None:
+                f.require_on_insert("nome")
+            if not f.ok:
+                errors.append(RecordError(index, self.identifier(record), tuple(f.messages)))
+                continue
+            if existing is None:
+                rows.add(
+                    {"company_id": ctx.company_id, KEY: code, "nome": name, "updated_at": ctx.now}
+                )
+            elif name is not None:
+                rows.change(existing, {"nome": name, "updated_at": ctx.now})
+        rows.flush(ctx.conn)
+        return errors

@@ -1,0 +1,83 @@
+"""Reading one record's fields by the coercion rules of SPEC 2.1, collecting every message.
+
+Validation never stops at the first problem: each reader records its message and returns
+None, so a record reports all of its faults at once.
+"""
+
+from __future__ import annotations
+
+from itg.domain import messages
+from itg.domain.coerce import CoercionError, digits_only, to_bool, to_text, to_text_list
+from itg.services.base import Record
+
+
+class Fields:
+    def __init__(self, record: Record) -> None:
+        self.record = record
+        self.messages: list[str] = []
+
+    def fail(self, message: str) -> None:
+        if message not in self.messages:
+            self.messages.append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.messages
+
+    def sent(self, name: str) -> bool:
+        """Whether the field was sent with a value (null counts as absent)."""
+        return self.record.get(name) is not None
+
+    def text(self, name: str, max_length: int, invalid: str | None = None) -> str | None:
+        """Trimmed text, "" when blank, None when absent or wrong (message recorded)."""
+        try:
+            value = to_text(self.record.get(name))
+        except CoercionError:
+            self.fail(invalid or messages.invalid(name))
+            return None
+        if value is not None and len(value) > max_length:
+            self.fail(invalid or messages.invalid(name))
+            return None
+        return value
+
+    def key(self, name: str, max_length: int, invalid: str | None = None) -> str | None:
+        """The record's key: required, non-blank; None (message recorded) otherwise."""
+        if self.record.get(name) is None:
+            self.fail(messages.required(name))
+            return None
+        value = self.text(name, max_length, invalid)
+        if value == "":
+            self.fail(messages.required(name))
+            return None
+        return value
+
+    def digits(self, name: str, invalid: str) -> str | None:
+        """A digits field with separators stripped ("" when blank); format is the caller's."""
+        value = self.text(name, 64, invalid)
+        return None if value is None else digits_only(value)
+
+    def boolean(self, name: str) -> bool | None:
+        try:
+            return to_bool(self.record.get(name))
+        except CoercionError:
+            self.fail(messages.invalid(name))
+            return None
+
+    def text_list(self, name: str) -> list[str] | None:
+        try:
+            return to_text_list(self.record.get(name))
+        except CoercionError:
+            self.fail(messages.invalid(name))
+            return None
+
+    def require_on_insert(self, name: str) -> None:
+        """Insert-only requirement: missing or blank gives `Campo obrigatório: <name>`.
+
+        A value of a wrong type already has its own message and is not reported twice.
+        """
+        try:
+            value = to_text(self.record.get(name))
+        except CoercionError:
+            return
+        if not value:
+            self.fail(messages.required(name))

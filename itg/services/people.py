@@ -1,0 +1,253 @@
+"""people — employees, upserted by matrícula (SPEC 2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from itg.domain import messages as msg
+from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
+from itg.domain.dates import parse_br_date
+from itg.domain.documents import is_valid_cpf, is_valid_pis
+from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
+from itg.services.fields import Fields
+from itg.services.rowindex import RowIndex
+from itg.storage.catalogs import catalog_key
+from itg.storage.queue import RecordError
+from itg.storage.rows import load_rows
+from itg.storage.schema import cost_centers, people, schedules, subsidiaries
+
+KEY = "matricula"
+
+
+@dataclass
+class PersonInput:
+    """One record after format checks: the columns it sets (None = cleared) and its faults."""
+
+    fields: Fields
+    matricula: str | None
+    previous: str | None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(record: Record) -> PersonInput:
+    f = Fields(record)
+    person = PersonInput(f, f.key(KEY, 30), f.text("matricula_anterior", 30) or None)
+    changes = person.changes
+
+    _set_text(f, changes, "nome", "nome", 150, clearable=False)
+    _set_text(f, changes, "nome_registro", "nome_registro", 150)
+    _set_text(f, changes, "matricula_esocial", "matricula_esocial", 60)
+    _set_text(f, changes, "cargo", "cargo", 150)
+    _set_text(f, changes, "escala_padrao", "escala_padrao", 60)
+    _set_text(f, changes, "centro_custo", "centro_custo", 30)
+    for name, column in (("checkbox_nome_social", "nome_social"), ("sem_pis", "sem_pis")):
+        flag = f.boolean(name)
+        if flag is not None:
+            changes[column] = flag
+
+    pis = f.digits("pis", msg.PIS_INVALID)
+    if pis:
+        if is_valid_pis(pis):
+            changes["pis"] = pis
+        else:
+            f.fail(msg.PIS_INVALID)
+    cpf = f.digits("cpf", msg.CPF_INVALID)
+    if cpf == "":
+        changes["cpf"] = None
+    elif cpf is not None:
+        if is_valid_cpf(cpf):
+            changes["cpf"] = cpf
+        else:
+            f.fail(msg.CPF_INVALID)
+    email = f.text("email", MAX_EMAIL_LENGTH, msg.EMAIL_INVALID)
+    if email == "":
+        changes.update(email=None, email_key=None)
+    elif email is not None:
+        if is_valid_email(email):
+            changes.update(email=email, email_key=email.casefold())
+        else:
+            f.fail(msg.EMAIL_INVALID)
+
+    admission = f.text("dataAdmissao", 10, msg.ADMISSION_DATE_INVALID)
+    if admission:
+        changes["data_admissao"] = parse_br_date(admission)
+        if changes["data_admissao"] is None:
+            f.fail(msg.ADMISSION_DATE_INVALID)
+    dismissal = f.text("dataDemissao", 10, msg.DISMISSAL_DATE_INVALID)
+    if dismissal == "":
+        changes["data_demissao"] = None  # readmission
+    elif dismissal is not None:
+        changes["data_demissao"] = parse_br_date(dismissal)
+        if changes["data_demissao"] is None:
+            f.fail(msg.DISMISSAL_DATE_INVALID)
+
+    places = f.text_list("localizacoes")
+    if places is not None:
+        changes["localizacoes"] = orjson.dumps(places).decode()
+    branch = f.digits("filial", msg.invalid("filial"))
+    if branch is not None:
+        changes["filial"] = branch or None
+    return person
+
+
+def _set_text(
+    f: Fields,
+    changes: dict[str, Any],
+    name: str,
+    column: str,
+    max_length: int,
+    *,
+    clearable: bool = True,
+) -> None:
+    """Copy a text field; blank clears an optional field and is missing for a required one."""
+    value = f.text(name, max_length)
+    if value is None:
+        return
+    if value == "":
+        if clearable:
+            changes[column] = None
+        else:
+            f.fail(msg.required(name))
+        return
+    changes[column] = value
+
+
+class ChunkState:
+    """Everything a chunk of people records can touch, loaded with one query per table."""
+
+    def __init__(self, ctx: ChunkContext, inputs: Sequence[PersonInput]) -> None:
+        keys: set[str] = set()
+        wanted: dict[str, set[Any]] = {"cpf": set(), "pis": set(), "email_key": set()}
+        centers, scales, branches = set(), set(), set()
+        for person in inputs:
+            keys.update(k for k in (person.matricula, person.previous) if k)
+            for column, values in wanted.items():
+                if person.changes.get(column):
+                    values.add(person.changes[column])
+            centers.add(person.changes.get("centro_custo"))
+            scales.add(catalog_key(person.changes.get("escala_padrao") or ""))
+            branches.add(person.changes.get("filial"))
+        loaded = load_rows(ctx.conn, people, ctx.company_id, {KEY: keys, **wanted})
+        self.people = RowIndex(people, loaded, KEY, unique=tuple(wanted))
+        self.cost_centers = {
+            row["codigo"]
+            for row in load_rows(
+                ctx.conn, cost_centers, ctx.company_id, {"codigo": centers - {None}}
+            )
+        }
+        self.schedules = {
+            row["code_key"]: row["code"]
+            for row in load_rows(ctx.conn, schedules, ctx.company_id, {"code_key": scales - {""}})
+        }
+        self.branches = {
+            row["numero_cadastro"]
+            for row in load_rows(
+                ctx.conn, subsidiaries, ctx.company_id, {"numero_cadastro": branches - {None}}
+            )
+        }
+        self.now = ctx.now
+        self.company_id = ctx.company_id
+
+    def apply(self, person: PersonInput) -> list[str]:
+        """Validate one record against the current view; apply it when it has no fault."""
+        f, changes = person.fields, {KEY: person.matricula, **person.changes}
+        if person.matricula is None:
+            return f.messages  # key missing: format errors only (SPEC 2.1)
+
+        target = self.people.get(person.matricula)
+        known_target = True
+        if person.previous and person.previous != person.matricula:
+            previous = self.people.get(person.previous)
+            if previous is None:
+                f.fail(msg.PREVIOUS_MATRICULA_NOT_FOUND)
+                known_target = False
+            elif target is not None:
+                f.fail(msg.MATRICULA_TAKEN)
+            target = previous
+
+        current = target or {}
+        merged = {**current, **changes}
+        if target is None and known_target:
+            f.require_on_insert("nome")
+            if not merged.get("sem_pis"):
+                f.require_on_insert("pis")
+            f.require_on_insert("dataAdmissao")
+        if merged.get("nome_social") and not merged.get("nome_registro"):
+            f.fail(msg.required("nome_registro"))
+        admission, dismissal = merged.get("data_admissao"), merged.get("data_demissao")
+        if admission and dismissal and dismissal < admission:
+            f.fail(msg.DISMISSAL_BEFORE_ADMISSION)
+        for column, taken in (
+            ("cpf", msg.CPF_TAKEN),
+            ("pis", msg.PIS_TAKEN),
+            ("email_key", msg.EMAIL_TAKEN),
+        ):
+            holder = self.people.find(column, changes.get(column))
+            if holder is not None and holder is not target:
+                f.fail(taken)
+        self._check_references(f, changes)
+        if not f.ok:
+            return f.messages
+
+        changes["updated_at"] = self.now
+        if target is None:
+            self.people.add({**_INSERT_DEFAULTS, "company_id": self.company_id, **changes})
+        else:
+            self.people.change(target, changes)
+        return []
+
+    def _check_references(self, f: Fields, changes: dict[str, Any]) -> None:
+        center = changes.get("centro_custo")
+        if center is not None and center not in self.cost_centers:
+            f.fail(msg.COST_CENTER_NOT_FOUND)
+        scale = changes.get("escala_padrao")
+        if scale is not None:
+            canonical = self.schedules.get(catalog_key(scale))
+            if canonical is None:
+                f.fail(msg.SCHEDULE_NOT_FOUND)
+            else:
+                changes["escala_padrao"] = canonical
+        branch = changes.get("filial")
+        if branch is not None and branch not in self.branches:
+            f.fail(msg.SUBSIDIARY_NOT_FOUND)
+
+
+_INSERT_DEFAULTS: dict[str, Any] = {
+    "nome_registro": None,
+    "nome_social": False,
+    "pis": None,
+    "sem_pis": False,
+    "cpf": None,
+    "email": None,
+    "email_key": None,
+    "matricula_esocial": None,
+    "data_demissao": None,
+    "localizacoes": None,
+    "escala_padrao": None,
+    "centro_custo": None,
+    "filial": None,
+    "cargo": None,
+}
+
+
+class PeopleService:
+    route = "people"
+    accepted_message = "People Integration on progress"
+
+    def identifier(self, record: Record) -> str:
+        return key_text(record, KEY)
+
+    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
+        inputs = [parse(record) for _, record in records]
+        state = ChunkState(ctx, inputs)
+        errors = []
+        for (index, record), person in zip(records, inputs, strict=True):
+            faults = state.apply(person)
+            if faults:
+                errors.append(RecordError(index, self.identifier(record), tuple(faults)))
+        state.people.flush(ctx.conn)
+        return errors

@@ -1,0 +1,97 @@
+"""Configuration, read once from ITG_* environment variables (and CLI flags).
+
+Settings is a frozen value passed down explicitly; nothing reads the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from itg.errors import ConfigError
+
+T = TypeVar("T")
+
+DEFAULT_DATABASE_URL = "sqlite:///itg.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    validity_seconds: int = 900
+    retention_days: float = 7.0
+    max_body_bytes: int = 1_048_576
+    max_records: int = 1000
+    lease_seconds: float = 30.0
+    chunk_size: int = 100
+    poll_seconds: float = 0.5
+    credential_cache_seconds: float = 2.0
+    sqlite_synchronous: str = "FULL"
+    max_attempts: int = 3
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ITG_* variables; explicit overrides (flags) win."""
+        env = os.environ if environ is None else environ
+        read = _Reader(env)
+        settings = cls(
+            database_url=read.text("ITG_DATABASE_URL", DEFAULT_DATABASE_URL),
+            validity_seconds=read.number("ITG_VALIDITY_SECONDS", 900, int, minimum=1),
+            retention_days=read.number("ITG_RETENTION_DAYS", 7.0, float, minimum=0),
+            max_body_bytes=read.number("ITG_MAX_BODY_BYTES", 1_048_576, int, minimum=1),
+            max_records=read.number("ITG_MAX_RECORDS", 1000, int, minimum=1),
+            lease_seconds=read.number("ITG_LEASE_SECONDS", 30.0, float, minimum=1),
+            chunk_size=read.number("ITG_CHUNK_SIZE", 100, int, minimum=1),
+            poll_seconds=read.number("ITG_POLL_SECONDS", 0.5, float, minimum=0.01),
+            sqlite_synchronous=read.choice("ITG_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Apply flag values, ignoring the ones that were not given (None)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(self, **given) if given else self
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86_400
+
+
+class _Reader:
+    """Reads and checks one variable at a time, naming it in every error."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.upper() not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return raw.upper()
+
+    def number(self, name: str, default: T, kind: Callable[[str], T], *, minimum: float) -> T:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise ConfigError(f"{name} must be {noun}, got {raw!r}") from None
+        if not math.isfinite(float(value)) or float(value) < minimum:  # type: ignore[arg-type]
+            raise ConfigError(f"{name} must be a number >= {minimum:g}, got {raw!r}")
+        return value

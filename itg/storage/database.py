@@ -1,0 +1,99 @@
+"""Engine setup for SQLite and PostgreSQL, and the two kinds of transaction itg uses.
+
+Every dialect difference of the connection itself lives here. SQLite runs in WAL mode with
+`synchronous=FULL` (an answered request survives power loss); write transactions start with
+`BEGIN IMMEDIATE` so that two writers queue on the busy timeout instead of failing on a
+lock upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from itg.errors import ConfigError
+from itg.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "itg_write"
+
+
+class Database:
+    """An engine plus the knowledge of which dialect it speaks."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: serialised up front on SQLite, committed on exit."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot on both engines)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Map the user-facing URL onto the driver itg uses (psycopg 3 for PostgreSQL)."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise ConfigError(f"ITG_DATABASE_URL is not a database URL: {database_url!r}") from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    raise ConfigError(
+        f"ITG_DATABASE_URL must start with sqlite:// or postgresql://, got {database_url!r}"
+    )
+
+
+def open_database(settings: Settings) -> Database:
+    """Create the engine for the configured URL (no connection is made yet)."""
+    url = sqlalchemy_url(settings.database_url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=8,
+            max_overflow=32,
+        )
+        _configure_sqlite(engine, settings.sqlite_synchronous)
+    else:
+        engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    return Database(engine)
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transactions out of the driver's hands: itg emits BEGIN itself (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        writing = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -1,0 +1,31 @@
+"""Create or upgrade the schema under a lock, so several processes may start at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from itg.storage.database import Database
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# An arbitrary constant naming itg's schema lock among the cluster's advisory locks.
+_PG_MIGRATION_LOCK = 0x17C0_0001
+
+
+def upgrade_schema(db: Database) -> None:
+    """Bring the schema to the newest revision; a no-op when it is already there.
+
+    SQLite serialises through `BEGIN IMMEDIATE` (the write transaction), PostgreSQL through a
+    transaction-scoped advisory lock; both engines have transactional DDL, so a second process
+    waits, then finds the schema current.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with db.write() as conn:
+        if db.is_postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,86 @@
+"""Reads behind the Integration Process Monitor: requests, their windows and error rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Select, select
+
+from itg.storage.schema import record_errors, requests, windows
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    id: int
+    subunique: str
+    unique: str
+    route: str
+    status: str
+    done: int
+    total: int
+    failed: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    request_id: int
+    index: int
+    identifier: str
+    messages_json: str
+
+
+def _process_query() -> Select:  # type: ignore[type-arg]
+    return select(
+        requests.c.id,
+        requests.c.subunique,
+        windows.c.unique_code,
+        requests.c.route,
+        requests.c.status,
+        requests.c.done,
+        requests.c.total,
+        requests.c.failed,
+        requests.c.created_at,
+        requests.c.finished_at,
+    ).join(windows, windows.c.id == requests.c.window_id)
+
+
+def _to_row(row) -> ProcessRow:  # type: ignore[no-untyped-def]
+    return ProcessRow(*row)
+
+
+def by_subunique(conn: Connection, company_id: int, subunique: str) -> ProcessRow | None:
+    row = conn.execute(
+        _process_query().where(
+            requests.c.company_id == company_id, requests.c.subunique == subunique
+        )
+    ).first()
+    return None if row is None else _to_row(row)
+
+
+def by_unique(conn: Connection, company_id: int, unique: str) -> list[ProcessRow]:
+    """The processes of one window, in acceptance order."""
+    rows = conn.execute(
+        _process_query()
+        .where(windows.c.company_id == company_id, windows.c.unique_code == unique)
+        .order_by(requests.c.id)
+    )
+    return [_to_row(row) for row in rows]
+
+
+def errors_of(conn: Connection, request_ids: Sequence[int]) -> list[ErrorRow]:
+    """Error rows of these requests, in request order then input order."""
+    rows = conn.execute(
+        select(
+            record_errors.c.request_id,
+            record_errors.c.idx,
+            record_errors.c.identifier,
+            record_errors.c.messages,
+        )
+        .where(record_errors.c.request_id.in_(request_ids))
+        .order_by(record_errors.c.request_id, record_errors.c.idx)
+    )
+    return [ErrorRow(*row) for row in rows]

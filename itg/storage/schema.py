@@ -1,0 +1,290 @@
+"""The relational schema, as SQLAlchemy Core tables (one schema for SQLite and PostgreSQL).
+
+The migrations in `migrations/versions` create exactly these tables; keep the two in step.
+The request state machine is enforced here: a CHECK on the status, a CHECK tying
+`finished_at` to the final states, and a partial unique index allowing at most one request
+of a company in `processing` (FIFO per company cannot be broken by a racing worker).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+QUEUED = "queued"
+PROCESSING = "processing"
+DONE = "done"
+WARNING = "warning"
+ERROR = "error"
+FINAL_STATUSES = (DONE, WARNING, ERROR)
+STATUSES = (QUEUED, PROCESSING, *FINAL_STATUSES)
+_STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
+_FINAL_LIST = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
+
+
+def _company_fk() -> Column[int]:
+    return Column("company_id", Integer, ForeignKey("companies.id"), nullable=False)
+
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(30), nullable=False, unique=True),
+    Column("name", String(150), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+service_users = Table(
+    "service_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    _company_fk(),
+    Column("password_salt", String(64), nullable=False),
+    Column("password_hash", String(64), nullable=False),
+    Column("routes", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+reasons = Table(
+    "reasons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _company_fk(),
+    Column("code", String(60), nullable=False),
+    Column("description", String(150), nullable=False),
+    Column("code_key", String(60), nullable=False),
+    Column("description_key", String(150), nullable=False),
+    UniqueConstraint("company_id", "code_key"),
+    Index("ix_reasons_description", "company_id", "description_key"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _company_fk(),
+    Column("code", String(60), nullable=False),
+    Column("name", String(150), nullable=False),
+    Column("code_key", String(60), nullable=False),
+    UniqueConstraint("company_id", "code_key"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _company_fk(),
+    Column("name", String(150), nullable=False),
+    Column("name_key", String(150), nullable=False),
+    UniqueConstraint("company_id", "name_key"),
+)
+
+locked_periods = Table(
+    "locked_periods",
+    metadata,
+    Column("company_id", Integer, ForeignKey("companies.id"), primary_key=True),
+    Column("competence", String(7), primary_key=True),
+)
+
+windows = Table(
+    "windows",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("unique_code", String(8), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("last_request_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "unique_code"),
+    Index("ix_windows_company", "company_id", "id"),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("window_id", BigId, ForeignKey("windows.id"), nullable=False),
+    Column("subunique", String(8), nullable=False),
+    Column("route", String(20), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("faults", Integer, nullable=False),
+    Column("lease_expires_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    UniqueConstraint("company_id", "subunique"),
+    CheckConstraint(f"status IN ({_STATUS_LIST})", name="ck_requests_status"),
+    CheckConstraint(
+        f"(status IN ({_FINAL_LIST})) = (finished_at IS NOT NULL)", name="ck_requests_finished"
+    ),
+    CheckConstraint(
+        "done >= 0 AND done <= total AND failed >= 0 AND failed <= done", name="ck_requests_counts"
+    ),
+    Index("ix_requests_claim", "status", "id"),
+    Index("ix_requests_company", "company_id", "id"),
+    Index("ix_requests_window", "window_id"),
+    Index(
+        "uq_requests_one_processing_per_company",
+        "company_id",
+        unique=True,
+        sqlite_where=text("status = 'processing'"),
+        postgresql_where=text("status = 'processing'"),
+    ),
+)
+
+record_errors = Table(
+    "record_errors",
+    metadata,
+    Column("request_id", BigId, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("identifier", Text, nullable=False),
+    Column("messages", Text, nullable=False),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("matricula", String(30), nullable=False),
+    Column("nome", String(150), nullable=False),
+    Column("nome_registro", String(150), nullable=True),
+    Column("nome_social", Boolean, nullable=False),
+    Column("pis", String(11), nullable=True),
+    Column("sem_pis", Boolean, nullable=False),
+    Column("cpf", String(11), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("email_key", String(254), nullable=True),
+    Column("matricula_esocial", String(60), nullable=True),
+    Column("data_admissao", Date, nullable=False),
+    Column("data_demissao", Date, nullable=True),
+    Column("localizacoes", Text, nullable=True),
+    Column("escala_padrao", String(60), nullable=True),
+    Column("centro_custo", String(30), nullable=True),
+    Column("filial", String(14), nullable=True),
+    Column("cargo", String(150), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "matricula"),
+    Index("ix_people_cpf", "company_id", "cpf"),
+    Index("ix_people_pis", "company_id", "pis"),
+    Index("ix_people_email", "company_id", "email_key"),
+)
+
+cost_centers = Table(
+    "cost_centers",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("codigo", String(30), nullable=False),
+    Column("nome", String(150), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "codigo"),
+)
+
+subsidiaries = Table(
+    "subsidiaries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("numero_cadastro", String(14), nullable=False),
+    Column("razao_social", String(150), nullable=False),
+    Column("telefone_ddd", String(2), nullable=True),
+    Column("telefone", String(9), nullable=True),
+    Column("cep", String(8), nullable=True),
+    Column("endereco", String(200), nullable=True),
+    Column("complemento", String(200), nullable=True),
+    Column("bairro", String(150), nullable=True),
+    Column("cidade", String(150), nullable=True),
+    Column("estado", String(2), nullable=True),
+    Column("pais", String(4), nullable=False),
+    Column("ativo", Boolean, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "numero_cadastro"),
+)
+
+platform_users = Table(
+    "platform_users",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False),
+    Column("nome", String(150), nullable=False),
+    Column("perfil", String(150), nullable=False),
+    Column("localizacao", Text, nullable=True),
+    Column("login_saml", String(254), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "email_key"),
+)
+
+absences = Table(
+    "absences",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("cod_interno", String(60), nullable=False),
+    Column("person_id", BigId, ForeignKey("people.id"), nullable=False),
+    Column("reason_id", Integer, ForeignKey("reasons.id"), nullable=False),
+    Column("inicio", DateTime, nullable=False),
+    Column("fim", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "cod_interno"),
+    Index("ix_absences_person", "person_id"),
+)
+
+payment_dates = Table(
+    "payment_dates",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("ano", Integer, nullable=False),
+    Column("mes", Integer, nullable=False),
+    Column("localizacao", String(150), nullable=False),
+    Column("data_pagamento", Date, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "ano", "mes", "localizacao"),
+)
+
+advances = Table(
+    "advances",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _company_fk(),
+    Column("cod_interno", String(60), nullable=False),
+    Column("person_id", BigId, ForeignKey("people.id"), nullable=False),
+    Column("data", Date, nullable=False),
+    Column("valor", Numeric(14, 2), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("company_id", "cod_interno"),
+)

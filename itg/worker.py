@@ -1,0 +1,146 @@
+"""The worker loop: claim a request, apply it chunk by chunk, finish or release it.
+
+One chunk is one transaction holding the chunk's records, its error rows, `done` and the
+lease renewal, all conditional on the claimed attempt (SPEC 3.3). Killed at any point, a
+request resumes from its last committed chunk; stopped gracefully, it is released at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+
+import orjson
+
+from itg.domain import messages
+from itg.errors import LeaseLostError
+from itg.services.base import ChunkContext, Service
+from itg.services.registry import SERVICES
+from itg.settings import Settings
+from itg.storage import queue
+from itg.storage.database import Database
+from itg.storage.purge import purge
+from itg.storage.queue import Claim, RecordError
+from itg.timeutil import utcnow
+
+log = logging.getLogger("itg.worker")
+
+PURGE_EVERY_SECONDS = 60.0
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        services: Mapping[str, Service] = SERVICES,
+        wakeup: threading.Event | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.services = services
+        self.wakeup = wakeup or threading.Event()
+        self._next_purge = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; a request in hand is released, not abandoned."""
+        while not stop.is_set():
+            try:
+                self._maybe_purge()
+                worked = self.run_once(stop)
+            except Exception:  # storage unreachable, etc.: keep the loop alive, retry later
+                log.exception("worker loop error")
+                worked = False
+            if not worked:
+                self.wakeup.wait(self.settings.poll_seconds)
+                self.wakeup.clear()
+
+    def run_once(self, stop: threading.Event | None = None) -> bool:
+        """Claim and process one request; False when the queue had nothing to claim."""
+        claim = queue.claim_next(self.db, self.settings.lease_seconds)
+        if claim is None:
+            return False
+        self.process(claim, stop or threading.Event())
+        return True
+
+    def process(self, claim: Claim, stop: threading.Event) -> None:
+        service = self.services[claim.route]
+        try:
+            records = orjson.loads(claim.payload)
+            if claim.faults >= self.settings.max_attempts:
+                self._fail_remaining(claim, service, records)
+                return
+            done, failed = claim.done, claim.failed
+            while done < claim.total:
+                if stop.is_set():
+                    queue.release(self.db, claim)
+                    return
+                chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
+                with self.db.write() as conn:
+                    now = queue.fence(conn, claim, self.settings.lease_seconds)
+                    errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
+                    done, failed = done + len(chunk), failed + len(errors)
+                    queue.advance(conn, claim, done, failed, errors)
+        except LeaseLostError:
+            log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+        except Exception:
+            log.exception("request %s (attempt %s) failed", claim.request_id, claim.attempt)
+            queue.record_fault(self.db, claim)
+
+    def _fail_remaining(self, claim: Claim, service: Service, records: list) -> None:  # type: ignore[type-arg]
+        """After repeated faults, end the request: its remaining records fail as internal errors."""
+        log.error(
+            "request %s failed %s times; failing its remaining records",
+            claim.request_id,
+            claim.faults,
+        )
+        errors = [
+            RecordError(
+                index,
+                service.identifier(record) if isinstance(record, dict) else "",
+                (messages.INTERNAL_ERROR,),
+            )
+            for index, record in enumerate(records[claim.done :], claim.done)
+        ]
+        with self.db.write() as conn:
+            queue.fence(conn, claim, self.settings.lease_seconds)
+            queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)
+
+    def _maybe_purge(self) -> None:
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            removed = purge(self.db, self.settings, utcnow())
+            if removed:
+                log.info("purged %s expired processes", removed)
+
+
+class WorkerPool:
+    """N worker threads sharing one stop signal (embedded in `itg serve`, or `itg worker`)."""
+
+    def __init__(self, db: Database, settings: Settings, count: int) -> None:
+        self.wakeup = threading.Event()
+        self.stop = threading.Event()
+        self._threads = [
+            threading.Thread(
+                target=Worker(db, settings, wakeup=self.wakeup).run,
+                args=(self.stop,),
+                name=f"itg-worker-{n}",
+                daemon=True,
+            )
+            for n in range(count)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Let each worker finish its chunk and release its claim, then return."""
+        self.stop.set()
+        self.wakeup.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -7,5 +7,9 @@ from itg.services.costcenter import CostCenterService
 from itg.services.people import PeopleService
 
 SERVICES: dict[str, Service] = {
-    service.route: service for service in (PeopleService(), CostCenterService())
+    service.route: service
+    for service in (
+        PeopleService(),
+        CostCenterService(),
+    )
 }

@@ -18,6 +18,8 @@ from itg.api.auth import Authenticator
 from itg.api.context import ApiContext
 from itg.api.intake import write_endpoint
 from itg.api.monitor import healthz_endpoint, process_endpoint
+from itg.api.openapi import process_route_openapi, write_route_openapi
+from itg.api.record_docs import ROUTE_DOCS
 from itg.api.responses import ApiError, error_response
 from itg.errors import NotFoundError, ProcessExpiredError
 from itg.services.registry import SERVICES
@@ -55,12 +57,24 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
         title="itg — PontoWeb ITG2.0 integration API",
         version=__version__,
         lifespan=lifespan,
+        # `/people/` is an unknown path (404, SPEC 1.1), not a 307 without the error body of
+        # SPEC 1.2; clients post to the exact paths of the public API.
+        redirect_slashes=False,
     )
     app.state.ctx = ctx
     for service in SERVICES.values():
-        app.add_api_route(f"/{service.route}", write_endpoint(ctx, service), methods=["POST"])
-    app.add_api_route("/process", process_endpoint(ctx), methods=["GET"])
-    app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"])
+        app.add_api_route(
+            f"/{service.route}",
+            write_endpoint(ctx, service),
+            methods=["POST"],
+            **write_route_openapi(
+                ROUTE_DOCS[service.route],
+                service.accepted_message,
+                settings.max_records,
+            ),
+        )
+    app.add_api_route("/process", process_endpoint(ctx), methods=["GET"], **process_route_openapi())
+    app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"], tags=["operations"])
     _install_error_handlers(app)
     return app
 

@@ -172,14 +172,16 @@ def _competence(text: str) -> str:
 @period_app.command("lock")
 def period_lock(company: CompanyOption, competence: str, database: DatabaseOption = None) -> None:
     """Lock a competence: absences touching it are refused unless ignora_bloqueio."""
-    catalogs.lock_period(database_for(database), company, _competence(competence))
+    competence = _competence(competence)
+    catalogs.lock_period(database_for(database), company, competence)
     typer.echo(f"{competence} locked")
 
 
 @period_app.command("unlock")
 def period_unlock(company: CompanyOption, competence: str, database: DatabaseOption = None) -> None:
     """Unlock a competence."""
-    catalogs.unlock_period(database_for(database), company, _competence(competence))
+    competence = _competence(competence)
+    catalogs.unlock_period(database_for(database), company, competence)
     typer.echo(f"{competence} unlocked")
 
 

@@ -42,17 +42,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ItgError as exc:
         _fail(str(exc), 1)
     except Exception as exc:  # the promise is one clear line, never a traceback
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is shown; its message is empty
+            _fail("missing command", 2)
         if _is_click_error(exc):  # usage errors carry exit code 2
             _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
         if type(exc).__name__ == "Abort":  # Ctrl-C at a prompt
             _fail("aborted", 1)
-        _fail(f"{type(exc).__name__}: {exc}", 1)
+        _fail(f"{type(exc).__name__}: {_first_line(str(exc))}", 1)
     sys.exit(status if isinstance(status, int) else 0)
 
 
 def _is_click_error(exc: Exception) -> bool:
     """Click's errors, whether from click itself or the copy newer typer versions vendor."""
     return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _first_line(text: str) -> str:
+    """One line of an unexpected error (SQLAlchemy appends "(Background on this error at: …)")."""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _fail(message: str, status: int) -> None:

@@ -64,15 +64,25 @@ def serve_command(
     db = open_database(settings)
     upgrade_schema(db)
     app = create_app(settings, db, workers=workers)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+    server = uvicorn.Server(config)
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        # uvicorn handles SIGTERM/SIGINT while it serves, then raises the signal again under
+        # the handler it found: with the default one, a clean stop would die by SIGTERM.
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=access_log,
-            timeout_graceful_shutdown=5,
-            log_level="info",
-        )
+        server.run()
     finally:
         db.dispose()
 

@@ -40,7 +40,9 @@ def parse_basic(header: str) -> tuple[str, str]:
         raise malformed()
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        # ValueError: a token with non-ASCII characters (header bytes arrive latin-1 decoded)
+        # is refused by b64decode before any binascii check; it is malformed, not a 500.
         raise malformed() from None
     username, colon, password = decoded.partition(":")
     if not colon:

@@ -67,12 +67,15 @@ class Worker:
         return True
 
     def process(self, claim: Claim, stop: threading.Event) -> None:
-        service = self.services[claim.route]
         try:
-            records = orjson.loads(claim.payload)
             if claim.faults >= self.settings.max_attempts:
-                self._fail_remaining(claim, service, records)
+                self._fail_remaining(claim)
                 return
+            # Looked up and decoded inside the `try`: a route this worker does not serve or a
+            # payload that cannot be decoded is a fault like any other, counted and ended
+            # after max_attempts instead of being retried forever (SPEC 3.4).
+            service = self.services[claim.route]
+            records = orjson.loads(claim.payload)
             done, failed = claim.done, claim.failed
             while done < claim.total:
                 if stop.is_set():
@@ -90,21 +93,28 @@ class Worker:
             log.exception("request %s (attempt %s) failed", claim.request_id, claim.attempt)
             queue.record_fault(self.db, claim)
 
-    def _fail_remaining(self, claim: Claim, service: Service, records: list) -> None:  # type: ignore[type-arg]
-        """After repeated faults, end the request: its remaining records fail as internal errors."""
+    def _fail_remaining(self, claim: Claim) -> None:
+        """After repeated faults, end the request: its remaining records fail as internal errors.
+
+        The fault may be the route or the payload itself, so identifiers are best effort:
+        "" when the record cannot be read or has no service to name its key (SPEC 2.1).
+        """
         log.error(
             "request %s failed %s times; failing its remaining records",
             claim.request_id,
             claim.faults,
         )
-        errors = [
-            RecordError(
-                index,
-                service.identifier(record) if isinstance(record, dict) else "",
-                (messages.INTERNAL_ERROR,),
-            )
-            for index, record in enumerate(records[claim.done :], claim.done)
-        ]
+        service = self.services.get(claim.route)
+        try:
+            decoded = orjson.loads(claim.payload)
+        except orjson.JSONDecodeError:
+            decoded = None
+        records = decoded if isinstance(decoded, list) else []
+        errors: list[RecordError] = []
+        for index in range(claim.done, claim.total):
+            record = records[index] if index < len(records) else None
+            identifier = service.identifier(record) if service and isinstance(record, dict) else ""
+            errors.append(RecordError(index, identifier, (messages.INTERNAL_ERROR,)))
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)

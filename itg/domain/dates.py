@@ -91,16 +91,12 @@ def parse_competence(text: str) -> tuple[int, int] | None:
     return year, month
 
 
-def months_touched(start: datetime, end: datetime) -> list[tuple[int, int]]:
-    """The months that [start, end) touches, to test it against locked competences.
+def competence_interval(year: int, month: int) -> tuple[datetime, datetime]:
+    """A competence (`AAAA-MM`) as the half-open interval [1st of the month, 1st of the next).
 
-    The interval is half-open, so its last instant is just before `end`: ending at 00:00 on
-    the 1st does not touch that month. Requires end > start.
+    Half-open, so an absence ending at 00:00 on the 1st does not touch that month. December
+    9999 has no following month a datetime can hold, so it runs to `datetime.max`.
     """
-    last = end - timedelta(microseconds=1)
-    months: list[tuple[int, int]] = []
-    year, month = start.year, start.month
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    end = datetime(*following, 1) if following[0] <= 9999 else datetime.max
+    return datetime(year, month, 1), end

@@ -15,6 +15,7 @@ from itg.domain.documents import is_valid_cpf, is_valid_pis
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
+from itg.services.upsert import apply_in_order, set_text
 from itg.storage.catalogs import catalog_key
 from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
@@ -38,12 +39,12 @@ def parse(record: Record) -> PersonInput:
     person = PersonInput(f, f.key(KEY, 30), f.text("matricula_anterior", 30) or None)
     changes = person.changes
 
-    _set_text(f, changes, "nome", "nome", 150, clearable=False)
-    _set_text(f, changes, "nome_registro", "nome_registro", 150)
-    _set_text(f, changes, "matricula_esocial", "matricula_esocial", 60)
-    _set_text(f, changes, "cargo", "cargo", 150)
-    _set_text(f, changes, "escala_padrao", "escala_padrao", 60)
-    _set_text(f, changes, "centro_custo", "centro_custo", 30)
+    set_text(f, changes, "nome", "nome", 150, clearable=False)
+    set_text(f, changes, "nome_registro", "nome_registro", 150)
+    set_text(f, changes, "matricula_esocial", "matricula_esocial", 60)
+    set_text(f, changes, "cargo", "cargo", 150)
+    set_text(f, changes, "escala_padrao", "escala_padrao", 60)
+    set_text(f, changes, "centro_custo", "centro_custo", 30)
     for name, column in (("checkbox_nome_social", "nome_social"), ("sem_pis", "sem_pis")):
         flag = f.boolean(name)
         if flag is not None:
@@ -92,28 +93,6 @@ def parse(record: Record) -> PersonInput:
     if branch is not None:
         changes["filial"] = branch or None
     return person
-
-
-def _set_text(
-    f: Fields,
-    changes: dict[str, Any],
-    name: str,
-    column: str,
-    max_length: int,
-    *,
-    clearable: bool = True,
-) -> None:
-    """Copy a text field; blank clears an optional field and is missing for a required one."""
-    value = f.text(name, max_length)
-    if value is None:
-        return
-    if value == "":
-        if clearable:
-            changes[column] = None
-        else:
-            f.fail(msg.required(name))
-        return
-    changes[column] = value
 
 
 class ChunkState:
@@ -244,10 +223,6 @@ class PeopleService:
     def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
         inputs = [parse(record) for _, record in records]
         state = ChunkState(ctx, inputs)
-        errors = []
-        for (index, record), person in zip(records, inputs, strict=True):
-            faults = state.apply(person)
-            if faults:
-                errors.append(RecordError(index, self.identifier(record), tuple(faults)))
+        errors = apply_in_order(records, inputs, self.identifier, state.apply)
         state.people.flush(ctx.conn)
         return errors

@@ -53,7 +53,7 @@ class RowIndex:
     def remove(self, row: Row) -> None:
         self._unindex(row)
         if row["id"] is None:
-            self._new.remove(row)
+            self._new = [new for new in self._new if new is not row]  # identity, not equality
         else:
             self._dirty.pop(row["id"], None)
             self._deleted.add(row["id"])

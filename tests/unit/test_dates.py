@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 
 from itg.domain.dates import (
-    months_touched,
+    competence_interval,
     parse_br_date,
     parse_competence,
     parse_end,
@@ -118,23 +118,13 @@ def test_parse_competence(text: str, expected: tuple[int, int] | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "expected"),
+    ("year", "month", "expected"),
     [
-        (datetime(2024, 1, 31, 10), datetime(2024, 2, 1), [(2024, 1)]),
-        (datetime(2024, 1, 31, 10), datetime(2024, 2, 1, 0, 1), [(2024, 1), (2024, 2)]),
-        (datetime(2024, 2, 1), datetime(2024, 2, 2), [(2024, 2)]),
-        (datetime(2024, 3, 10), datetime(2024, 3, 11), [(2024, 3)]),
-        (
-            datetime(2023, 11, 15),
-            datetime(2024, 2, 1),
-            [(2023, 11), (2023, 12), (2024, 1)],
-        ),
-        (
-            datetime(2023, 12, 31, 23, 59),
-            datetime(2024, 1, 1, 0, 1),
-            [(2023, 12), (2024, 1)],
-        ),
+        (2024, 1, (datetime(2024, 1, 1), datetime(2024, 2, 1))),
+        (2024, 12, (datetime(2024, 12, 1), datetime(2025, 1, 1))),
+        (2024, 2, (datetime(2024, 2, 1), datetime(2024, 3, 1))),
+        (9999, 12, (datetime(9999, 12, 1), datetime.max)),
     ],
 )
-def test_months_touched(start: datetime, end: datetime, expected: list[tuple[int, int]]) -> None:
-    assert months_touched(start, end) == expected
+def test_competence_interval(year: int, month: int, expected: tuple[datetime, datetime]) -> None:
+    assert competence_interval(year, month) == expected

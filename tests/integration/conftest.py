@@ -1,4 +1,5 @@
-"""Helpers local to the integration tests (storage, queue and worker on real SQLite).
+"""Helpers local to the integration tests (storage, queue and worker on real SQLite and real
+PostgreSQL: every test here runs on both engines through the `settings` override below).
 
 Everything is a fixture, so test modules never import from a conftest (as in tests/api):
 - `make`: record builders and valid Brazilian documents (computed here, independently of
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from itg.permissions import ALL_ROUTES
+from itg.settings import Settings
 from itg.storage import tenants
 from itg.storage.database import Database
 from itg.storage.intake import Accepted, accept_request
@@ -54,6 +56,14 @@ class Company:
     def headers(self) -> dict[str, str]:
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    """The same suite on both engines: a fresh SQLite file, or the emptied PostgreSQL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_settings")
+    return Settings(database_url=f"sqlite:///{tmp_path / 'itg.db'}", credential_cache_seconds=0)
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
 """The Integration Process Monitor (SPEC 1.5–1.6): one process, or a whole `unique` window.
 
-Builds plain dicts ready for JSON; stored message arrays are embedded as pre-encoded JSON
-fragments so a large error list is not decoded and re-encoded on every read.
+Builds plain dicts ready for JSON. The error list is assembled directly as JSON bytes from the
+stored rows (whose message arrays are already JSON): a process may carry a thousand errors,
+and building a dict per error would dominate the cost of a read.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import orjson
 
@@ -41,31 +43,82 @@ def check_visible(finished_at: datetime | None, settings: Settings, now: datetim
     raise ProcessExpiredError(PROCESS_EXPIRED)
 
 
+class FinishedReports:
+    """Response bodies of finished processes, bounded by size, least recently used out.
+
+    A finished process never changes again, so its body can be served without touching the
+    database; only its visibility (410/404) is recomputed on every read. A `unique` is never
+    cached: a later request may still join its window.
+    """
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: OrderedDict[tuple[int, str], tuple[datetime, bytes]] = OrderedDict()
+        self._lock = threading.Lock()  # filled from worker threads, read on the event loop
+
+    def body(self, company_id: int, subunique: str, settings: Settings) -> bytes | None:
+        """The cached body, None when absent; raises when the process is past validity."""
+        with self._lock:
+            entry = self._entries.get((company_id, subunique))
+            if entry is not None:
+                self._entries.move_to_end((company_id, subunique))
+        if entry is None:
+            return None
+        check_visible(entry[0], settings, utcnow())
+        return entry[1]
+
+    def keep(self, company_id: int, subunique: str, finished_at: datetime, body: bytes) -> None:
+        if len(body) > self._max_bytes // 4:
+            return  # one huge report must not evict everything else
+        with self._lock:
+            previous = self._entries.pop((company_id, subunique), None)
+            if previous is not None:
+                self._bytes -= len(previous[1])
+            self._entries[(company_id, subunique)] = (finished_at, body)
+            self._bytes += len(body)
+            while self._bytes > self._max_bytes:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= len(evicted)
+
+
 def report_subunique(
-    db: Database, settings: Settings, company_id: int, company_code: str, subunique: str
-) -> dict[str, Any]:
+    db: Database,
+    settings: Settings,
+    company_id: int,
+    company_code: str,
+    subunique: str,
+    finished: FinishedReports | None = None,
+) -> bytes:
+    """The JSON body of `GET /process?subunique=`; a finished one is kept in `finished`."""
     with db.read() as conn:
         process = store.by_subunique(conn, company_id, subunique)
         if process is None:
             raise NotFoundError(PROCESS_NOT_FOUND)
         check_visible(process.finished_at, settings, utcnow())
         errors = store.errors_of(conn, [process.id])
-    return {
-        "data": {"errors": [_error_entry(error) for error in errors]},
-        "company": company_code,
-        "unique": process.unique,
-        "subunique": process.subunique,
-        "status": process.status,
-        "progress": _progress(process.done, process.total),
-        "route": process.route,
-        "created_at": iso(process.created_at),
-        "finished_at": iso(process.finished_at),
-    }
+    body = orjson.dumps(
+        {
+            "data": {"errors": _errors_json(errors)},
+            "company": company_code,
+            "unique": process.unique,
+            "subunique": process.subunique,
+            "status": process.status,
+            "progress": _progress(process.done, process.total),
+            "route": process.route,
+            "created_at": iso(process.created_at),
+            "finished_at": iso(process.finished_at),
+        }
+    )
+    if finished is not None and process.finished_at is not None:
+        finished.keep(company_id, subunique, process.finished_at, body)
+    return body
 
 
 def report_unique(
     db: Database, settings: Settings, company_id: int, company_code: str, unique: str
-) -> dict[str, Any]:
+) -> bytes:
+    """The JSON body of `GET /process?unique=` (never cached: the window may still grow)."""
     with db.read() as conn:
         processes = store.by_unique(conn, company_id, unique)
         if not processes:
@@ -75,31 +128,28 @@ def report_unique(
         errors = store.errors_of(conn, [process.id for process in processes])
     subuniques = {process.id: process.subunique for process in processes}
     routes = {process.route for process in processes}
-    return {
-        "data": {
-            "errors": [
-                {**_error_entry(error), "subunique": subuniques[error.request_id]}
-                for error in errors
-            ]
-        },
-        "company": company_code,
-        "unique": unique,
-        "subunique": None,
-        "status": _window_status(processes),
-        "progress": _progress(sum(p.done for p in processes), sum(p.total for p in processes)),
-        "route": routes.pop() if len(routes) == 1 else None,
-        "created_at": iso(processes[0].created_at),
-        "finished_at": iso(finished_at),
-        "processes": [
-            {
-                "subunique": p.subunique,
-                "route": p.route,
-                "status": p.status,
-                "progress": _progress(p.done, p.total),
-            }
-            for p in processes
-        ],
-    }
+    return orjson.dumps(
+        {
+            "data": {"errors": _errors_json(errors, subuniques)},
+            "company": company_code,
+            "unique": unique,
+            "subunique": None,
+            "status": _window_status(processes),
+            "progress": _progress(sum(p.done for p in processes), sum(p.total for p in processes)),
+            "route": routes.pop() if len(routes) == 1 else None,
+            "created_at": iso(processes[0].created_at),
+            "finished_at": iso(finished_at),
+            "processes": [
+                {
+                    "subunique": p.subunique,
+                    "route": p.route,
+                    "status": p.status,
+                    "progress": _progress(p.done, p.total),
+                }
+                for p in processes
+            ],
+        }
+    )
 
 
 def _window_finished_at(processes: Sequence[ProcessRow]) -> datetime | None:
@@ -120,9 +170,15 @@ def _progress(done: int, total: int) -> dict[str, str]:
     return {"done": str(done), "total": str(total)}
 
 
-def _error_entry(error: store.ErrorRow) -> dict[str, Any]:
-    return {
-        "identifier": error.identifier,
-        "index": error.index,
-        "message": orjson.Fragment(error.messages_json),
-    }
+def _errors_json(
+    errors: Sequence[store.ErrorRow], subuniques: dict[int, str] | None = None
+) -> orjson.Fragment:
+    """The `data.errors` array as JSON; with `subuniques`, each entry also names its request."""
+    entries = []
+    for request_id, index, identifier, messages_json in errors:
+        tail = b',"subunique":"%s"' % subuniques[request_id].encode() if subuniques else b""
+        entries.append(
+            b'{"identifier":%b,"index":%d,"message":%b%b}'
+            % (orjson.dumps(identifier), index, messages_json.encode(), tail)
+        )
+    return orjson.Fragment(b"[" + b",".join(entries) + b"]")

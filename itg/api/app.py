@@ -22,6 +22,7 @@ from itg.api.openapi import process_route_openapi, write_route_openapi
 from itg.api.record_docs import ROUTE_DOCS
 from itg.api.responses import ApiError, error_response
 from itg.errors import NotFoundError, ProcessExpiredError
+from itg.monitor import FinishedReports
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage.database import Database, open_database
@@ -39,6 +40,7 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
         db=database,
         auth=Authenticator(database, settings.credential_cache_seconds),
         wakeup=pool.wakeup if pool else threading.Event(),
+        finished_reports=FinishedReports(),
     )
 
     @asynccontextmanager

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from itg.api.auth import Authenticator
+from itg.monitor import FinishedReports
 from itg.settings import Settings
 from itg.storage.database import Database
 
@@ -16,3 +17,4 @@ class ApiContext:
     db: Database
     auth: Authenticator
     wakeup: threading.Event  # set after each accepted request: embedded workers look at once
+    finished_reports: FinishedReports

@@ -23,15 +23,29 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
         subunique = request.query_params.get("subunique", "").strip()
         unique = request.query_params.get("unique", "").strip()
         if subunique:
-            report, key = monitor.report_subunique, subunique
+            body = ctx.finished_reports.body(principal.company_id, subunique, ctx.settings)
+            if body is None:
+                body = await run_in_threadpool(
+                    monitor.report_subunique,
+                    ctx.db,
+                    ctx.settings,
+                    principal.company_id,
+                    principal.company_code,
+                    subunique,
+                    ctx.finished_reports,
+                )
         elif unique:
-            report, key = monitor.report_unique, unique
+            body = await run_in_threadpool(
+                monitor.report_unique,
+                ctx.db,
+                ctx.settings,
+                principal.company_id,
+                principal.company_code,
+                unique,
+            )
         else:
             raise ApiError(400, "subunique is required")
-        body = await run_in_threadpool(
-            report, ctx.db, ctx.settings, principal.company_id, principal.company_code, key
-        )
-        return json_response(body)
+        return Response(body, media_type="application/json")
 
     return get_process
 

@@ -25,12 +25,9 @@ class ProcessRow:
     finished_at: datetime | None
 
 
-@dataclass(frozen=True)
-class ErrorRow:
-    request_id: int
-    index: int
-    identifier: str
-    messages_json: str
+# (request_id, index, identifier, messages as a JSON array): plain tuples, because a process
+# may have a thousand of them and they are only turned into JSON bytes.
+ErrorRow = tuple[int, int, str, str]
 
 
 def _process_query() -> Select:  # type: ignore[type-arg]
@@ -71,16 +68,17 @@ def by_unique(conn: Connection, company_id: int, unique: str) -> list[ProcessRow
     return [_to_row(row) for row in rows]
 
 
-def errors_of(conn: Connection, request_ids: Sequence[int]) -> list[ErrorRow]:
+def errors_of(conn: Connection, request_ids: Sequence[int]) -> Sequence[ErrorRow]:
     """Error rows of these requests, in request order then input order."""
-    rows = conn.execute(
-        select(
-            record_errors.c.request_id,
-            record_errors.c.idx,
-            record_errors.c.identifier,
-            record_errors.c.messages,
-        )
-        .where(record_errors.c.request_id.in_(request_ids))
-        .order_by(record_errors.c.request_id, record_errors.c.idx)
+    return (
+        conn.execute(
+            select(
+                record_errors.c.request_id,
+                record_errors.c.idx,
+                record_errors.c.identifier,
+                record_errors.c.messages,
+            )
+            .where(record_errors.c.request_id.in_(request_ids))
+            .order_by(record_errors.c.request_id, record_errors.c.idx)
+        ).all()  # rows unpack like the tuples ErrorRow names
     )
-    return [ErrorRow(*row) for row in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, update
 
 Row = dict[str, Any]
 
@@ -19,10 +19,16 @@ def load_rows(
     conn: Connection, table: Table, company_id: int, match: Mapping[str, Collection[Any]]
 ) -> list[Row]:
     """Rows of the company whose column equals any listed value, for any listed column."""
-    conditions = [table.c[column].in_(list(values)) for column, values in match.items() if values]
+    # The company goes into every alternative, so that SQLite answers each one from its
+    # (company_id, column) index; with `company = ? AND (a OR b)` it scanned the company.
+    conditions = [
+        and_(table.c.company_id == company_id, table.c[column].in_(list(values)))
+        for column, values in match.items()
+        if values
+    ]
     if not conditions:
         return []
-    query = select(table).where(table.c.company_id == company_id, or_(*conditions))
+    query = select(table).where(or_(*conditions))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 

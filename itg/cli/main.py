@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from itg.cli import admin, server
+from itg.cli import client as client_commands
 from itg.errors import ItgError, UsageError
 
 app = typer.Typer(
@@ -29,6 +30,9 @@ app.add_typer(admin.company_app, name="company")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.catalog_app, name="catalog")
 app.add_typer(admin.period_app, name="period")
+app.command("send")(client_commands.send_command)
+app.command("status")(client_commands.status_command)
+app.command("watch")(client_commands.watch_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

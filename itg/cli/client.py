@@ -1,0 +1,275 @@
+"""Client commands (SPEC 4, client side): send records from a file, and follow processes.
+
+They talk HTTP to any server with the ITG2.0 contract through `itg.client.Client`, as the
+service user of --url/--username/--password or ITG_URL/ITG_USERNAME/ITG_PASSWORD.
+Exit status: 0 when every record succeeded, 1 when some record failed, 2 on a usage error, a
+transport error or an HTTP error (one line on stderr). Rich progress bars are drawn live on a
+terminal; into a file or a pipe, only their final state is printed and lines are not wrapped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from itg.cli.common import JsonOption, print_json
+from itg.client import (
+    Accepted,
+    Client,
+    ClientError,
+    check_route,
+    is_final,
+    report_errors,
+    report_progress,
+)
+from itg.client_files import read_records
+from itg.errors import ConfigError, UsageError
+
+Report = dict[str, Any]
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Server URL, e.g. http://127.0.0.1:8000 (default: $ITG_URL)."),
+]
+UsernameOption = Annotated[
+    str | None, typer.Option("--username", help="Service user (default: $ITG_USERNAME).")
+]
+PasswordOption = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        help="Its password (default: $ITG_PASSWORD, preferable: options show in `ps`).",
+    ),
+]
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option("--timeout", min=0, help="Stop waiting after SECONDS (exit status 2)."),
+]
+UNWRAPPED_WIDTH = 1000  # into a file or a pipe, table rows stay on one line each
+
+
+def send_command(
+    route: Annotated[
+        str,
+        typer.Argument(
+            metavar="ROUTE",
+            help="people, absences, paymentDate, anticipate, subsidiaries, costcenter or users.",
+        ),
+    ],
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A .json array, .jsonl/.ndjson lines, or .csv with a header row "
+            "('|' separates array fields); '-' reads stdin.",
+        ),
+    ],
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow the requests, then print the failed records.")
+    ] = False,
+    timeout: TimeoutOption = None,
+    url: UrlOption = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
+) -> None:
+    """Send the records of FILE to ROUTE in requests of at most 1000 records and 1 MiB.
+
+    Prints one subunique per request, in order; --watch then follows them with progress bars.
+
+    With --watch, the failed records are printed in a table once every request has finished.
+
+    Exit status 0: every request was accepted (with --watch: every record succeeded).
+
+    Exit status 1: with --watch, some record failed.
+
+    Exit status 2: usage error (unknown route, malformed FILE), transport error, HTTP error.
+    """
+    check_route(route)
+    records = read_records(file, route)
+    accepted: list[Accepted] = []
+
+    def show(item: Accepted) -> None:
+        accepted.append(item)
+        typer.echo(item.subunique)
+
+    with _client_errors(), Client(url, username, password) as client:
+        try:
+            client.send(route, records, on_accepted=show)
+        except ClientError as exc:
+            if not accepted:
+                raise
+            sent = accepted[-1].first_index + accepted[-1].count
+            raise ClientError(
+                f"{exc}; the first {sent} of {len(records)} records were accepted "
+                f"(their subuniques are printed above)"
+            ) from None
+        if not watch:
+            return
+        subuniques = [item.subunique for item in accepted]
+        raise typer.Exit(_follow(client, subuniques, timeout))
+
+
+def status_command(
+    subunique: Annotated[
+        str, typer.Argument(metavar="SUBUNIQUE", help="The subunique of a request.")
+    ],
+    json: JsonOption = False,
+    url: UrlOption = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
+) -> None:
+    """Print a process of the Integration Process Monitor and its failed records.
+
+    --json prints the server's report as it came instead of the summary.
+
+    Exit status 0: the process was found and none of its records failed (it may still run).
+
+    Exit status 1: some record failed.
+
+    Exit status 2: usage error, transport error or HTTP error (e.g. "Process not found").
+    """
+    with _client_errors(), Client(url, username, password) as client:
+        report = client.process(subunique)
+    if json:
+        print_json(report)
+    else:
+        _print_summary(_console(), subunique, report)
+    raise typer.Exit(1 if _failed(report) else 0)
+
+
+def watch_command(
+    subuniques: Annotated[
+        list[str], typer.Argument(metavar="SUBUNIQUE...", help="Subuniques of requests.")
+    ],
+    timeout: TimeoutOption = None,
+    url: UrlOption = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
+) -> None:
+    """Follow processes with progress bars until they finish, then print the failed records.
+
+    Exit status 0: every record succeeded.
+
+    Exit status 1: some record failed.
+
+    Exit status 2: usage error, transport error, HTTP error, or --timeout passed first.
+    """
+    with _client_errors(), Client(url, username, password) as client:
+        raise typer.Exit(_follow(client, list(dict.fromkeys(subuniques)), timeout))
+
+
+@contextmanager
+def _client_errors() -> Iterator[None]:
+    """For the client commands, transport, HTTP and configuration errors share exit status 2
+    with usage errors (SPEC 4): they become UsageError, which `itg.cli.main` reports."""
+    try:
+        yield
+    except (ClientError, ConfigError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _follow(client: Client, subuniques: Sequence[str], timeout: float | None) -> int:
+    """Progress bars (one per request, one overall) until all are final; the exit status."""
+    console = _console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TextColumn("{task.fields[status]}"), console=console) as progress:
+        tasks = {s: progress.add_task(f"{s} {'':12}", total=None, status="") for s in subuniques}
+        overall = progress.add_task(f"{'all':<21}", total=None, status="")
+        latest: dict[str, Report] = {}
+
+        def update(subunique: str, report: Report) -> None:
+            latest[subunique] = report
+            done, total = report_progress(report)
+            route = str(report.get("route") or "")
+            status = str(report.get("status") or "")
+            description = f"{subunique} {route:<12}"
+            progress.update(
+                tasks[subunique],
+                description=description,
+                completed=done,
+                total=total,
+                status=status,
+            )
+            totals = [report_progress(r) for r in latest.values()]
+            known = len(latest) == len(tasks) and all(t is not None for _, t in totals)
+            finished = sum(is_final(r) for r in latest.values())
+            progress.update(
+                overall,
+                completed=sum(d for d, _ in totals),
+                total=sum(t or 0 for _, t in totals) if known else None,
+                status=f"{finished}/{len(tasks)} finished",
+            )
+
+        reports = client.wait_all(subuniques, timeout=timeout, on_progress=update)
+    return _print_outcome(console, subuniques, reports)
+
+
+def _print_outcome(console: Console, subuniques: Sequence[str], reports: list[Report]) -> int:
+    failed = [(s, e) for s, r in zip(subuniques, reports, strict=True) for e in report_errors(r)]
+    total = sum(report_progress(report)[1] or 0 for report in reports)
+    console.print(
+        Text(
+            f"{_plural(len(reports), 'request')}, {_plural(total, 'record')}: "
+            f"{total - len(failed)} succeeded, {len(failed)} failed"
+        )
+    )
+    if failed:
+        console.print(_error_table(failed))
+    return 1 if failed or any(r.get("status") != "done" for r in reports) else 0
+
+
+def _print_summary(console: Console, subunique: str, report: Report) -> None:
+    done, total = report_progress(report)
+    pairs = {
+        "subunique": report.get("subunique") or subunique,
+        "unique": report.get("unique"),
+        "company": report.get("company"),
+        "route": report.get("route"),
+        "status": report.get("status"),
+        "progress": f"{done}/{'?' if total is None else total}",
+        "created_at": report.get("created_at"),
+        "finished_at": report.get("finished_at"),
+        "failed records": len(report_errors(report)),
+    }
+    for key, value in pairs.items():
+        console.print(Text(f"{key}: {'-' if value is None else value}"))
+    errors = report_errors(report)
+    if errors:
+        console.print(_error_table([(str(pairs["subunique"]), error) for error in errors]))
+
+
+def _error_table(failed: list[tuple[str, Report]]) -> Table:
+    table = Table(title="Failed records", title_justify="left")
+    table.add_column("subunique")
+    table.add_column("index", justify="right")
+    table.add_column("identifier")
+    table.add_column("messages")
+    for subunique, error in failed:
+        messages = error.get("message", error.get("mensage", ""))  # the public docs' misspelling
+        text = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        cells = (subunique, str(error.get("index", "")), str(error.get("identifier", "")), text)
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
+
+
+def _failed(report: Report) -> bool:
+    return bool(report_errors(report)) or report.get("status") in ("warning", "error")
+
+
+def _console() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = UNWRAPPED_WIDTH
+    return console
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

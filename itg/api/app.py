@@ -16,9 +16,11 @@ from starlette.responses import Response
 from itg import __version__
 from itg.api.auth import Authenticator
 from itg.api.context import ApiContext
+from itg.api.dashboard import register_dashboard
 from itg.api.intake import write_endpoint
 from itg.api.monitor import healthz_endpoint, process_endpoint
 from itg.api.openapi import process_route_openapi, write_route_openapi
+from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.api.record_docs import ROUTE_DOCS
 from itg.api.responses import ApiError, error_response
 from itg.errors import NotFoundError, ProcessExpiredError
@@ -76,6 +78,10 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
             ),
         )
     app.add_api_route("/process", process_endpoint(ctx), methods=["GET"], **process_route_openapi())
+    app.add_api_route(
+        "/processes", processes_endpoint(ctx), methods=["GET"], **processes_route_openapi()
+    )
+    register_dashboard(app, ctx)
     app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"], tags=["operations"])
     _install_error_handlers(app)
     return app

@@ -39,7 +39,7 @@ PROGRESS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _errors(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:
+def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:
     """Documented error responses: the auth/version ones every route has, plus `extra`."""
     described = {**AUTH_ERRORS, **extra}
     return {
@@ -117,7 +117,7 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                     }
                 },
             },
-            **_errors(
+            **error_responses(
                 {
                     400: (
                         "`Invalid JSON`, `Request format must be an Array`, "
@@ -180,7 +180,7 @@ def process_route_openapi() -> dict[str, Any]:
                     }
                 },
             },
-            **_errors(
+            **error_responses(
                 {
                     400: (
                         "Neither subunique nor unique given, a malformed Authorization header "

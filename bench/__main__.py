@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import accept, apply, memory, monitor
+from bench import accept, apply, memory, monitor, scale
 from bench.common import Figure
 
 FIGURES: dict[str, Callable[[], list[Figure]]] = {
@@ -24,6 +24,7 @@ FIGURES: dict[str, Callable[[], list[Figure]]] = {
     "apply": apply.run,
     "monitor": monitor.run,
     "memory": memory.run,
+    "scale": scale.run,
 }
 
 

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -67,9 +68,20 @@ class Worker:
         return True
 
     def process(self, claim: Claim, stop: threading.Event) -> None:
+        # One line per claim and per end of a claim: with the worker's pid, they show which
+        # worker held which request when (the crash tests read them).
+        log.info(
+            "request %s (company %s) attempt %s claimed at %s/%s",
+            claim.request_id,
+            claim.company_code,
+            claim.attempt,
+            claim.done,
+            claim.total,
+        )
         try:
             if claim.faults >= self.settings.max_attempts:
                 self._fail_remaining(claim)
+                log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
                 return
             # Looked up and decoded inside the `try`: a route this worker does not serve or a
             # payload that cannot be decoded is a fault like any other, counted and ended
@@ -80,6 +92,13 @@ class Worker:
             while done < claim.total:
                 if stop.is_set():
                     queue.release(self.db, claim)
+                    log.info(
+                        "request %s attempt %s released at %s/%s",
+                        claim.request_id,
+                        claim.attempt,
+                        done,
+                        claim.total,
+                    )
                     return
                 chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
                 with self.db.write() as conn:
@@ -87,11 +106,27 @@ class Worker:
                     errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
                     done, failed = done + len(chunk), failed + len(errors)
                     queue.advance(conn, claim, done, failed, errors)
+                    self._injected_faults(service, chunk)
+            log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
         except LeaseLostError:
             log.warning("request %s: lease lost, stopping without writing", claim.request_id)
         except Exception:
             log.exception("request %s (attempt %s) failed", claim.request_id, claim.attempt)
-            queue.record_fault(self.db, claim)
+            if queue.record_fault(self.db, claim) is None:
+                # Another worker holds the request now: this attempt was stale, not faulty.
+                log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+
+    def _injected_faults(self, service: Service, chunk: list[tuple[int, Any]]) -> None:
+        """Test-only fault injection (ITG_TEST_*, off by default), run inside the chunk's
+        transaction after it was applied: hold the transaction open so that a kill lands
+        inside a chunk, then fail like a bug would when the chunk holds the poison record."""
+        if self.settings.test_chunk_delay_seconds:
+            time.sleep(self.settings.test_chunk_delay_seconds)
+        poison = self.settings.test_fail_identifier
+        if poison and any(
+            isinstance(record, dict) and service.identifier(record) == poison for _, record in chunk
+        ):
+            raise RuntimeError(f"injected fault: record {poison!r} (ITG_TEST_FAIL_IDENTIFIER)")
 
     def _fail_remaining(self, claim: Claim) -> None:
         """After repeated faults, end the request: its remaining records fail as internal errors.

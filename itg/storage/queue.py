@@ -121,7 +121,17 @@ def claim_next(db: Database, lease_seconds: float) -> Claim | None:
 
 
 def fence(conn: Connection, claim: Claim, lease_seconds: float) -> datetime:
-    """Renew the lease, proving the claim still holds; the row stays locked until commit."""
+    """Renew the lease, proving the claim still holds; the row stays locked until commit.
+
+    On PostgreSQL that row lock would also outlive the lease: claims skip locked rows, so a
+    worker stuck inside a chunk (paused, cut off from the network) would keep its request,
+    and with it its company, from being reclaimed for as long as it stays stuck. The server
+    therefore ends a chunk's transaction that idles as long as the lease: the chunk is rolled
+    back, the request can be reclaimed, and the stale worker fails at its next statement.
+    """
+    if conn.dialect.name == "postgresql":
+        idle_ms = max(1, round(lease_seconds * 1000))
+        conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {idle_ms}")
     now = utcnow()
     renewed = conn.execute(
         update(requests)
@@ -167,14 +177,20 @@ def release(db: Database, claim: Claim) -> None:
         )
 
 
-def record_fault(db: Database, claim: Claim) -> int:
-    """Count an unexpected error of this attempt and requeue; returns the new fault count."""
+def record_fault(db: Database, claim: Claim) -> int | None:
+    """Count an unexpected error of this attempt and requeue; returns the new fault count.
+
+    None when the claim no longer holds: the request was reclaimed (e.g. after the server
+    ended a stuck chunk, see `fence`), so the error is not the request's and nothing changes.
+    """
     with db.write() as conn:
-        conn.execute(
+        counted = conn.execute(
             update(requests)
             .where(_held(claim))
             .values(status=QUEUED, lease_expires_at=None, faults=requests.c.faults + 1)
-        )
+        ).rowcount
+        if counted != 1:
+            return None
         return conn.execute(
             select(requests.c.faults).where(requests.c.id == claim.request_id)
         ).scalar_one()

@@ -1,0 +1,90 @@
+"""A poison request (SPEC 3.4): a request whose processing raises every time ends after 3
+attempts, its remaining records failed with `Erro interno ao processar registro` and a final
+status, while the requests of other companies keep flowing. The fault is injected with
+ITG_TEST_FAIL_IDENTIFIER: the chunk holding that matrícula raises inside the worker."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.crash.helpers import ACCEPTED_PEOPLE, Itg, person, post
+
+pytestmark = pytest.mark.e2e
+
+POISON = "POISON"
+INTERNAL = ["Erro interno ao processar registro"]
+CHUNK = 10
+# Company a000001: 99 good chunks, then the chunk with the poison record → `warning`
+PARTLY = [person(POISON) if i == 995 else person(f"P{i:03d}") for i in range(1000)]
+# Company b000001: the poison record in the only chunk → every record fails → `error`
+WHOLLY = [person(POISON)] + [person(f"W{i:03d}") for i in range(1, CHUNK)]
+
+
+def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: Itg):
+    # Given two idle workers that raise in any chunk holding the poison record
+    poisoned = itg.company("b000001")
+    others = [itg.company(f"c00000{n}") for n in range(1, 6)]
+    server = itg.serve(workers=0)
+    workers = itg.workers(2, chunk_size=CHUNK, test_fail_identifier=POISON)
+
+    # When two poison requests arrive, then requests of five other companies
+    with server.client() as client:
+        partly = post(client, "people", PARTLY, ACCEPTED_PEOPLE)["subunique"]
+    with itg.client(server, poisoned) as client:
+        wholly = post(client, "people", WHOLLY, ACCEPTED_PEOPLE)["subunique"]
+    flowing: list[str] = []
+    for n, company in enumerate(others * 4):
+        with itg.client(server, company) as client:
+            records = [person(f"O{n:02d}-{i:02d}") for i in range(CHUNK)]
+            flowing.append(post(client, "people", records, ACCEPTED_PEOPLE)["subunique"])
+    rows = {row["subunique"]: row for row in itg.wait_all_final(60)}
+
+    # Then each poison request ended after 3 faults, its remaining records failed as ours
+    assert (rows[partly]["status"], rows[partly]["done"], rows[partly]["failed"]) == (
+        "warning",
+        1000,
+        10,
+    )
+    assert (rows[wholly]["status"], rows[wholly]["done"], rows[wholly]["failed"]) == (
+        "error",
+        CHUNK,
+        CHUNK,
+    )
+    for subunique in (partly, wholly):
+        assert (rows[subunique]["faults"], rows[subunique]["attempt"]) == (3, 4)
+    with server.client() as client:
+        report = client.get("/process", params={"subunique": partly}).json()
+    assert (report["status"], report["progress"]) == ("warning", {"done": "1000", "total": "1000"})
+    assert report["data"]["errors"] == [
+        {"identifier": PARTLY[i]["matricula"], "index": i, "message": INTERNAL}
+        for i in range(990, 1000)
+    ]
+    with itg.client(server, poisoned) as client:
+        report = client.get("/process", params={"subunique": wholly}).json()
+    assert (report["status"], report["progress"]) == ("error", {"done": "10", "total": "10"})
+    assert report["data"]["errors"] == [
+        {"identifier": record["matricula"], "index": i, "message": INTERNAL}
+        for i, record in enumerate(WHOLLY)
+    ]
+    # And the chunks that committed before the fault stay applied, the others left nothing
+    stored = {(company, matricula) for company, matricula, _ in itg.people()}
+    assert {m for c, m in stored if c == "a000001"} == {f"P{i:03d}" for i in range(990)}
+    assert not any(c == "b000001" for c, _ in stored)
+    # And each fault was logged with its traceback, and each request's end once
+    logs = "".join(worker.log for worker in workers)
+    assert logs.count("RuntimeError: injected fault: record 'POISON'") == 6, logs
+    assert logs.count("Traceback") == 6, logs
+    assert logs.count("failed 3 times; failing its remaining records") == 2, logs
+
+    # And the other companies' requests all succeeded
+    assert all(rows[s]["status"] == "done" and rows[s]["done"] == CHUNK for s in flowing)
+    assert len(stored) == 990 + len(flowing) * CHUNK
+    if itg.engine == "postgres":
+        # in parallel: some of them while the poison request was being retried (SQLite has one
+        # writer at a time, so there the second worker waits for the lock between chunks)
+        started, finished = rows[partly]["started_at"], rows[partly]["finished_at"]
+        during = [s for s in flowing if started < rows[s]["finished_at"] < finished]
+        assert during, [(rows[s]["started_at"], rows[s]["finished_at"]) for s in flowing]
+    for worker in workers:
+        assert worker.stop()[0] == 0, worker.log
+    server.stop_cleanly()

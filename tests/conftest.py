@@ -4,10 +4,8 @@ real worker."""
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,28 +13,13 @@ from fastapi.testclient import TestClient
 
 from itg.api.app import create_app
 from itg.settings import Settings
-from itg.storage import tenants
 from itg.storage.database import Database, open_database
 from itg.storage.migrate import upgrade_schema
 from itg.worker import Worker
 from tests.pg_cluster import Cluster, PostgresUnavailable, start_cluster
+from tests.tenants import Tenant, basic_auth, make_tenant
 
-
-@dataclass(frozen=True)
-class Tenant:
-    code: str
-    id: int
-    username: str
-    password: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return basic_auth(self.username, self.password)
-
-
-def basic_auth(username: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+__all__ = ["Tenant", "basic_auth", "make_tenant"]  # also imported by some test modules
 
 
 @pytest.fixture
@@ -94,15 +77,6 @@ def db(settings: Settings) -> Iterator[Database]:
     upgrade_schema(database)
     yield database
     database.dispose()
-
-
-def make_tenant(db: Database, code: str, routes: tuple[str, ...] | None = None) -> Tenant:
-    """A company with one service user (all routes unless `routes` says otherwise)."""
-    from itg.permissions import ALL_ROUTES
-
-    company = tenants.create_company(db, code, f"Company {code}")
-    user, password = tenants.create_service_user(db, f"user-{code}", code, routes or ALL_ROUTES)
-    return Tenant(company.code, company.id, user.username, password)
 
 
 @pytest.fixture

@@ -12,50 +12,24 @@ Everything is a fixture, so test modules never import from a conftest (as in tes
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from itg.permissions import ALL_ROUTES
 from itg.settings import Settings
-from itg.storage import tenants
 from itg.storage.database import Database
 from itg.storage.intake import Accepted, accept_request
 from itg.storage.schema import people, record_errors, requests
 from itg.timeutil import utcnow
+from tests.tenants import Tenant, make_tenant
 
 Record = dict[str, Any]
-
-
-class Tenant(Protocol):
-    """What these helpers need of a company: the shared `tenant` fixture or `other_company`."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def id(self) -> int: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
-
-
-@dataclass(frozen=True)
-class Company:
-    code: str
-    id: int
-    username: str
-    password: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -67,11 +41,9 @@ def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:  # type: ign
 
 
 @pytest.fixture
-def other_company(db: Database) -> Company:
-    """A second company with an all-routes service user (like tests/conftest.make_tenant)."""
-    company = tenants.create_company(db, "b000202", "Company b000202")
-    user, password = tenants.create_service_user(db, "user-b000202", "b000202", ALL_ROUTES)
-    return Company(company.code, company.id, user.username, password)
+def other_company(db: Database) -> Tenant:
+    """A second company with an all-routes service user."""
+    return make_tenant(db, "b000202")
 
 
 # -- builders -----------------------------------------------------------------------------

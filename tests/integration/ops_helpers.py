@@ -7,48 +7,24 @@ fixtures of tests/conftest.py.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
-from itg.permissions import ALL_ROUTES
-from itg.storage import tenants
 from itg.storage.catalogs import CatalogKind, add_entry, lock_period
 from itg.storage.database import Database
 from itg.storage.schema import absences, advances, people, reasons
+from tests.tenants import Tenant, make_tenant
+
+Company = Tenant  # what the helpers need of a company: code, id, headers
 
 
-class Company(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def id(self) -> int: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
-
-
-@dataclass(frozen=True)
-class OtherCompany:
-    code: str
-    id: int
-    username: str
-    password: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
-
-
-def new_company(db: Database, code: str) -> OtherCompany:
-    company = tenants.create_company(db, code, f"Company {code}")
-    user, password = tenants.create_service_user(db, f"user-{code}", code, ALL_ROUTES)
-    return OtherCompany(company.code, company.id, user.username, password)
+def new_company(db: Database, code: str) -> Tenant:
+    return make_tenant(db, code)
 
 
 def entry(index: int, identifier: str, *messages: str) -> dict[str, Any]:

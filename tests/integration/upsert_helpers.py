@@ -7,48 +7,25 @@ depends only on the fixtures of tests/conftest.py (`client`, `tenant`, `db`, `ru
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Table, event, select
 
-from itg.permissions import ALL_ROUTES
-from itg.storage import tenants
 from itg.storage.database import Database
+from tests.tenants import Tenant, make_tenant
 
 FINAL = ("done", "warning", "error")
 
 
-class Company(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def id(self) -> int: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
+Company = Tenant  # what the helpers need of a company: code, id, headers
 
 
-@dataclass(frozen=True)
-class SecondCompany:
-    code: str
-    id: int
-    username: str
-    password: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
-
-
-def second_company(db: Database, code: str = "b000202") -> SecondCompany:
-    company = tenants.create_company(db, code, f"Company {code}")
-    user, password = tenants.create_service_user(db, f"user-{code}", code, ALL_ROUTES)
-    return SecondCompany(company.code, company.id, user.username, password)
+def second_company(db: Database, code: str = "b000202") -> Tenant:
+    return make_tenant(db, code)
 
 
 def entry(index: int, identifier: str, *messages: str) -> dict[str, Any]:

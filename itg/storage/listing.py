@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import aliased
 
-from itg.storage.monitor import ProcessRow
-from itg.storage.schema import requests, windows
+from itg.storage.monitor import ProcessRow, process_query
+from itg.storage.schema import requests
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,7 @@ def list_page(
     already answers 404 for them, so they are left out here too, purged or not.
     """
     query = (
-        select(
-            requests.c.id,
-            requests.c.subunique,
-            windows.c.unique_code,
-            requests.c.route,
-            requests.c.status,
-            requests.c.done,
-            requests.c.total,
-            requests.c.failed,
-            requests.c.created_at,
-            requests.c.finished_at,
-        )
-        .join(windows, windows.c.id == requests.c.window_id)
+        process_query()
         .where(
             requests.c.company_id == company_id,
             or_(requests.c.finished_at.is_(None), requests.c.finished_at > visible_after),

@@ -30,7 +30,8 @@ class ProcessRow:
 ErrorRow = tuple[int, int, str, str]
 
 
-def _process_query() -> Select:  # type: ignore[type-arg]
+def process_query() -> Select:  # type: ignore[type-arg]
+    """The columns of a ProcessRow, requests joined to their windows (add the conditions)."""
     return select(
         requests.c.id,
         requests.c.subunique,
@@ -51,7 +52,7 @@ def _to_row(row) -> ProcessRow:  # type: ignore[no-untyped-def]
 
 def by_subunique(conn: Connection, company_id: int, subunique: str) -> ProcessRow | None:
     row = conn.execute(
-        _process_query().where(
+        process_query().where(
             requests.c.company_id == company_id, requests.c.subunique == subunique
         )
     ).first()
@@ -61,7 +62,7 @@ def by_subunique(conn: Connection, company_id: int, subunique: str) -> ProcessRo
 def by_unique(conn: Connection, company_id: int, unique: str) -> list[ProcessRow]:
     """The processes of one window, in acceptance order."""
     rows = conn.execute(
-        _process_query()
+        process_query()
         .where(windows.c.company_id == company_id, windows.c.unique_code == unique)
         .order_by(requests.c.id)
     )

@@ -60,22 +60,29 @@ def final_status(total: int, failed: int) -> str:
 
 
 def claim_next(db: Database, lease_seconds: float) -> Claim | None:
-    """Claim the oldest queued request of a company with nothing in processing.
+    """Claim the oldest unfinished request of a company, if nobody is working on it.
 
-    A request whose lease expired (dead or stuck worker) is claimable again. On PostgreSQL,
-    `SKIP LOCKED` lets workers pass each other; should two still pick requests of one company,
-    the partial unique index (one `processing` per company) refuses the second claim.
+    A queued request is claimable only when no earlier request of its company is unfinished
+    (queued or processing): that is FIFO per company, and it holds under concurrency because a
+    stale snapshot can only show an earlier request as less finished than it is — never the
+    other way round, since final states are terminal. (Asking merely "is anything of the
+    company processing?" let a worker skip past an earlier request that another worker had
+    locked but not yet marked, and start the later one first.) A request whose lease expired
+    (dead or stuck worker) is claimable again. On PostgreSQL `SKIP LOCKED` lets workers pass
+    each other; the partial unique index (one `processing` per company) is the last guard.
     """
-    busy = aliased(requests)
+    earlier = aliased(requests)
     now = utcnow()
-    company_busy = exists().where(
-        busy.c.company_id == requests.c.company_id, busy.c.status == PROCESSING
+    earlier_unfinished = exists().where(
+        earlier.c.company_id == requests.c.company_id,
+        earlier.c.id < requests.c.id,
+        earlier.c.status.in_((QUEUED, PROCESSING)),
     )
     candidate = (
         select(requests.c.id)
         .where(
             or_(
-                and_(requests.c.status == QUEUED, ~company_busy),
+                and_(requests.c.status == QUEUED, ~earlier_unfinished),
                 and_(requests.c.status == PROCESSING, requests.c.lease_expires_at < now),
             )
         )

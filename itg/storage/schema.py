@@ -41,6 +41,7 @@ ERROR = "error"
 FINAL_STATUSES = (DONE, WARNING, ERROR)
 STATUSES = (QUEUED, PROCESSING, *FINAL_STATUSES)
 _STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
+_UNFINISHED = "status IN ('queued', 'processing')"
 _FINAL_LIST = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
 
 
@@ -160,6 +161,15 @@ requests = Table(
         unique=True,
         sqlite_where=text("status = 'processing'"),
         postgresql_where=text("status = 'processing'"),
+    ),
+    # The unfinished requests of a company, in acceptance order: what a claim must find empty
+    # before a later request of that company may start (migration 0002).
+    Index(
+        "ix_requests_unfinished",
+        "company_id",
+        "id",
+        sqlite_where=text(_UNFINISHED),
+        postgresql_where=text(_UNFINISHED),
     ),
 )
 

@@ -17,11 +17,13 @@ import orjson
 
 from itg.domain import messages
 from itg.errors import LeaseLostError
+from itg.metrics import Metrics
 from itg.services.base import ChunkContext, Service
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
+from itg.storage.metrics import process_latency
 from itg.storage.purge import purge
 from itg.storage.queue import Claim, RecordError
 from itg.timeutil import utcnow
@@ -39,11 +41,13 @@ class Worker:
         *,
         services: Mapping[str, Service] = SERVICES,
         wakeup: threading.Event | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.services = services
         self.wakeup = wakeup or threading.Event()
+        self.metrics = metrics or Metrics()  # per process: the app passes its own (SPEC 1.7)
         self._next_purge = 0.0
 
     def run(self, stop: threading.Event) -> None:
@@ -105,8 +109,12 @@ class Worker:
                     now = queue.fence(conn, claim, self.settings.lease_seconds)
                     errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
                     done, failed = done + len(chunk), failed + len(errors)
-                    queue.advance(conn, claim, done, failed, errors)
+                    final = queue.advance(conn, claim, done, failed, errors)
+                    latency = process_latency(conn, claim.request_id) if final else None
                     self._injected_faults(service, chunk)
+                self.metrics.chunk_committed(
+                    claim.route, len(chunk) - len(errors), len(errors), latency
+                )
             log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
         except LeaseLostError:
             log.warning("request %s: lease lost, stopping without writing", claim.request_id)
@@ -153,6 +161,8 @@ class Worker:
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)
+            latency = process_latency(conn, claim.request_id)
+        self.metrics.chunk_committed(claim.route, 0, len(errors), latency)
 
     def _maybe_purge(self) -> None:
         if time.monotonic() >= self._next_purge:
@@ -165,12 +175,14 @@ class Worker:
 class WorkerPool:
     """N worker threads sharing one stop signal (embedded in `itg serve`, or `itg worker`)."""
 
-    def __init__(self, db: Database, settings: Settings, count: int) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, count: int, metrics: Metrics | None = None
+    ) -> None:
         self.wakeup = threading.Event()
         self.stop = threading.Event()
         self._threads = [
             threading.Thread(
-                target=Worker(db, settings, wakeup=self.wakeup).run,
+                target=Worker(db, settings, wakeup=self.wakeup, metrics=metrics).run,
                 args=(self.stop,),
                 name=f"itg-worker-{n}",
                 daemon=True,

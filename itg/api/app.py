@@ -11,19 +11,20 @@ from http import HTTPStatus
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from itg import __version__
 from itg.api.auth import Authenticator
 from itg.api.context import ApiContext
 from itg.api.dashboard import register_dashboard
 from itg.api.intake import write_endpoint
-from itg.api.monitor import healthz_endpoint, process_endpoint
+from itg.api.monitor import healthz_endpoint, metrics_endpoint, process_endpoint
 from itg.api.openapi import process_route_openapi, write_route_openapi
 from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.api.record_docs import ROUTE_DOCS
 from itg.api.responses import ApiError, error_response
 from itg.errors import NotFoundError, ProcessExpiredError
+from itg.metrics import Metrics
 from itg.monitor import FinishedReports
 from itg.services.registry import SERVICES
 from itg.settings import Settings
@@ -36,13 +37,15 @@ log = logging.getLogger("itg.api")
 def create_app(settings: Settings, db: Database | None = None, *, workers: int = 0) -> FastAPI:
     """The API; with `workers` > 0 it also runs that many embedded worker threads."""
     database = db or open_database(settings)
-    pool = WorkerPool(database, settings, workers) if workers else None
+    metrics = Metrics(SERVICES)
+    pool = WorkerPool(database, settings, workers, metrics) if workers else None
     ctx = ApiContext(
         settings=settings,
         db=database,
         auth=Authenticator(database, settings.credential_cache_seconds),
         wakeup=pool.wakeup if pool else threading.Event(),
         finished_reports=FinishedReports(),
+        metrics=metrics,
     )
 
     @asynccontextmanager
@@ -83,6 +86,13 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
     )
     register_dashboard(app, ctx)
     app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"], tags=["operations"])
+    app.add_api_route(
+        "/metrics",
+        metrics_endpoint(ctx),
+        methods=["GET"],
+        tags=["operations"],
+        response_class=PlainTextResponse,
+    )
     _install_error_handlers(app)
     return app
 

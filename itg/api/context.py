@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from itg.api.auth import Authenticator
+from itg.metrics import Metrics
 from itg.monitor import FinishedReports
 from itg.settings import Settings
 from itg.storage.database import Database
@@ -18,3 +19,4 @@ class ApiContext:
     auth: Authenticator
     wakeup: threading.Event  # set after each accepted request: embedded workers look at once
     finished_reports: FinishedReports
+    metrics: Metrics  # this process's counters, shared with its embedded workers

@@ -78,6 +78,7 @@ def write_endpoint(ctx: ApiContext, service: Service) -> Callable[[Request], Awa
             total=total,
             validity_seconds=settings.validity_seconds,
         )
+        ctx.metrics.request_accepted(service.route)
         ctx.wakeup.set()
         return json_response(
             {

@@ -1,7 +1,8 @@
-"""GET /process (the Integration Process Monitor) and GET /healthz."""
+"""GET /process (the Integration Process Monitor), GET /healthz and GET /metrics."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -13,7 +14,11 @@ from itg import monitor
 from itg.api.context import ApiContext
 from itg.api.responses import ApiError, error_response, json_response
 from itg.api.versioning import check_version
+from itg.metrics import CONTENT_TYPE
 from itg.permissions import PROCESS_ROUTE
+from itg.storage.metrics import queue_depth
+
+log = logging.getLogger("itg.api")
 
 
 def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]:
@@ -63,3 +68,18 @@ def healthz_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
         return json_response({"status": "ok"})
 
     return healthz
+
+
+def metrics_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics, no credentials (like /healthz): Prometheus text of this process's
+    counters (see itg.metrics) and the queue depth of the shared database."""
+
+    async def metrics(request: Request) -> Response:
+        try:
+            depth: dict[str, int] | None = await run_in_threadpool(queue_depth, ctx.db)
+        except Exception:
+            log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
+            depth = None
+        return Response(ctx.metrics.render(depth), media_type=CONTENT_TYPE)
+
+    return metrics

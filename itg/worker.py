@@ -23,7 +23,6 @@ from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
-from itg.storage.metrics import process_latency
 from itg.storage.purge import purge
 from itg.storage.queue import Claim, RecordError
 from itg.timeutil import utcnow
@@ -110,7 +109,7 @@ class Worker:
                     errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
                     done, failed = done + len(chunk), failed + len(errors)
                     final = queue.advance(conn, claim, done, failed, errors)
-                    latency = process_latency(conn, claim.request_id) if final else None
+                    latency = _latency(claim) if final else None
                     self._injected_faults(service, chunk)
                 self.metrics.chunk_committed(
                     claim.route, len(chunk) - len(errors), len(errors), latency
@@ -161,8 +160,7 @@ class Worker:
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)
-            latency = process_latency(conn, claim.request_id)
-        self.metrics.chunk_committed(claim.route, 0, len(errors), latency)
+        self.metrics.chunk_committed(claim.route, 0, len(errors), _latency(claim))
 
     def _maybe_purge(self) -> None:
         if time.monotonic() >= self._next_purge:
@@ -170,6 +168,11 @@ class Worker:
             removed = purge(self.db, self.settings, utcnow())
             if removed:
                 log.info("purged %s expired processes", removed)
+
+
+def _latency(claim: Claim) -> float:
+    """Seconds from acceptance to the final status being written now."""
+    return (utcnow() - claim.created_at).total_seconds()
 
 
 class WorkerPool:

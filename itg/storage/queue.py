@@ -44,6 +44,7 @@ class Claim:
     done: int
     failed: int
     payload: bytes
+    created_at: datetime  # when the request was accepted (its latency runs from here)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def claim_next(db: Database, lease_seconds: float) -> Claim | None:
         done=row.done,
         failed=row.failed,
         payload=row.payload,
+        created_at=row.created_at,
     )
 
 

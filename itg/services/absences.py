@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from itg.domain import messages as msg
 from itg.domain.dates import competence_interval, parse_competence, parse_end, parse_start
 from itg.services.base import ChunkContext, IndexedRecord, Record
@@ -20,7 +22,7 @@ from itg.services.operations import (
     parse_operation_input,
 )
 from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order
+from itg.services.upsert import apply_chunk_with
 from itg.storage.catalogs import catalog_key, locked_competences
 from itg.storage.queue import RecordError
 from itg.storage.rows import Row, load_rows
@@ -105,6 +107,10 @@ class ChunkState:
         for row in sorted(rows, key=lambda r: r["id"]):
             self.reason_by_code.setdefault(row["code_key"], row["id"])
             self.reason_by_description.setdefault(row["description_key"], row["id"])
+
+    def flush(self, conn: Connection) -> None:
+        """Write the chunk's changes back (batched, see RowIndex.flush)."""
+        self.absences.flush(conn)
 
     def apply(self, item: AbsenceInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
@@ -208,8 +214,4 @@ class AbsencesService:
         return identifier(record)
 
     def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
-        state = ChunkState(ctx, inputs)
-        errors = apply_in_order(records, inputs, self.identifier, state.apply)
-        state.absences.flush(ctx.conn)
-        return errors
+        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
 from itg.domain import messages as msg
 from itg.domain.dates import parse_iso_date
 from itg.domain.money import parse_amount
@@ -22,7 +24,7 @@ from itg.services.operations import (
     parse_operation_input,
 )
 from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order
+from itg.services.upsert import apply_chunk_with
 from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
 from itg.storage.schema import advances
@@ -74,6 +76,10 @@ class ChunkState:
         loaded = load_rows(ctx.conn, advances, ctx.company_id, {KEY: codes})
         self.advances = RowIndex(advances, loaded, KEY)
 
+    def flush(self, conn: Connection) -> None:
+        """Write the chunk's changes back (batched, see RowIndex.flush)."""
+        self.advances.flush(conn)
+
     def apply(self, item: AdvanceInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
         common = item.common
@@ -112,8 +118,4 @@ class AdvancesService:
         return identifier(record)
 
     def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
-        state = ChunkState(ctx, inputs)
-        errors = apply_in_order(records, inputs, self.identifier, state.apply)
-        state.advances.flush(ctx.conn)
-        return errors
+        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)

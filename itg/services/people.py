@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from sqlalchemy import Connection
 
 from itg.domain import messages as msg
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
@@ -15,7 +16,7 @@ from itg.domain.documents import is_valid_cpf, is_valid_pis
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order, set_text
+from itg.services.upsert import apply_chunk_with, set_text
 from itg.storage.catalogs import catalog_key
 from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
@@ -131,6 +132,10 @@ class ChunkState:
         self.now = ctx.now
         self.company_id = ctx.company_id
 
+    def flush(self, conn: Connection) -> None:
+        """Write the chunk's changes back (batched, see RowIndex.flush)."""
+        self.people.flush(conn)
+
     def apply(self, person: PersonInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
         f, changes = person.fields, {KEY: person.matricula, **person.changes}
@@ -221,8 +226,4 @@ class PeopleService:
         return key_text(record, KEY)
 
     def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
-        state = ChunkState(ctx, inputs)
-        errors = apply_in_order(records, inputs, self.identifier, state.apply)
-        state.people.flush(ctx.conn)
-        return errors
+        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)

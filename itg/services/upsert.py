@@ -8,14 +8,17 @@ text fields with the same "blank clears it" rule, and reads a removal keyword (`
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection
 
 from itg.domain import messages as msg
-from itg.services.base import IndexedRecord, Record
+from itg.services.base import ChunkContext, IndexedRecord, Record
 from itg.services.fields import Fields
 from itg.storage.queue import RecordError
 
 Parsed = TypeVar("Parsed")
+Parsed_contra = TypeVar("Parsed_contra", contravariant=True)
 
 
 def apply_in_order(
@@ -33,6 +36,30 @@ def apply_in_order(
         faults = apply_one(item)
         if faults:
             errors.append(RecordError(index, identifier(record), tuple(faults)))
+    return errors
+
+
+class ChunkView(Protocol[Parsed_contra]):
+    """A chunk's in-memory view: validates and applies one parsed record, then writes all."""
+
+    def apply(self, item: Parsed_contra) -> list[str]: ...
+
+    def flush(self, conn: Connection) -> None: ...
+
+
+def apply_chunk_with(
+    ctx: ChunkContext,
+    records: Sequence[IndexedRecord],
+    parse: Callable[[Record], Parsed],
+    view: Callable[[ChunkContext, list[Parsed]], ChunkView[Parsed]],
+    identifier: Callable[[Record], str],
+) -> list[RecordError]:
+    """The whole life of a chunk: parse every record, load the view once, apply in order,
+    write the view back; returns the failed records."""
+    inputs = [parse(record) for _, record in records]
+    state = view(ctx, inputs)
+    errors = apply_in_order(records, inputs, identifier, state.apply)
+    state.flush(ctx.conn)
     return errors
 
 

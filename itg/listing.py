@@ -47,16 +47,9 @@ class ListQuery:
 
 
 @dataclass(frozen=True)
-class ProcessSummary:
-    subunique: str
-    unique: str
-    route: str
-    status: str
-    done: int
-    total: int
-    failed: int
-    created_at: datetime
-    finished_at: datetime | None
+class ProcessSummary(ProcessRow):
+    """A listed process: its stored row, plus whether it is past validity."""
+
     expired: bool  # past validity: /process answers 410, but it is still listed
 
     @property
@@ -195,15 +188,4 @@ def _summary(row: ProcessRow, settings: Settings, now: datetime) -> ProcessSumma
     expired = row.finished_at is not None and now >= row.finished_at + timedelta(
         seconds=settings.validity_seconds
     )
-    return ProcessSummary(
-        subunique=row.subunique,
-        unique=row.unique,
-        route=row.route,
-        status=row.status,
-        done=row.done,
-        total=row.total,
-        failed=row.failed,
-        created_at=row.created_at,
-        finished_at=row.finished_at,
-        expired=expired,
-    )
+    return ProcessSummary(**vars(row), expired=expired)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -30,6 +30,9 @@ from itg.timeutil import utcnow
 log = logging.getLogger("itg.worker")
 
 PURGE_EVERY_SECONDS = 60.0
+# How long a request waits after its first, second, … fault before its next attempt
+# (SPEC 3.4: about 1 s, then 2 s); its company waits meanwhile, other companies go on.
+RETRY_DELAYS_SECONDS = (1.0, 2.0)
 
 
 class Worker:
@@ -41,8 +44,10 @@ class Worker:
         services: Mapping[str, Service] = SERVICES,
         wakeup: threading.Event | None = None,
         metrics: Metrics | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS,
     ) -> None:
         self.db = db
+        self.retry_delays = retry_delays
         self.settings = settings
         self.services = services
         self.wakeup = wakeup or threading.Event()
@@ -81,47 +86,105 @@ class Worker:
             claim.done,
             claim.total,
         )
+        if claim.faults >= self.settings.max_attempts:
+            # The attempts are spent but ending the request failed last time (storage was
+            # unreachable): end it now, without applying anything again.
+            self._end_after_faults(claim)
+            return
         try:
-            if claim.faults >= self.settings.max_attempts:
-                self._fail_remaining(claim)
-                log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
-                return
-            # Looked up and decoded inside the `try`: a route this worker does not serve or a
-            # payload that cannot be decoded is a fault like any other, counted and ended
-            # after max_attempts instead of being retried forever (SPEC 3.4).
-            service = self.services[claim.route]
-            records = orjson.loads(claim.payload)
-            done, failed = claim.done, claim.failed
-            while done < claim.total:
-                if stop.is_set():
-                    queue.release(self.db, claim)
-                    log.info(
-                        "request %s attempt %s released at %s/%s",
-                        claim.request_id,
-                        claim.attempt,
-                        done,
-                        claim.total,
-                    )
-                    return
-                chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
-                with self.db.write() as conn:
-                    now = queue.fence(conn, claim, self.settings.lease_seconds)
-                    errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
-                    done, failed = done + len(chunk), failed + len(errors)
-                    final = queue.advance(conn, claim, done, failed, errors)
-                    latency = _latency(claim) if final else None
-                    self._injected_faults(service, chunk)
-                self.metrics.chunk_committed(
-                    claim.route, len(chunk) - len(errors), len(errors), latency
-                )
-            log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
+            self._apply(claim, stop)
+            return
         except LeaseLostError:
             log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+            return
         except Exception:
+            # One traceback per attempt (SPEC 3.4); the retry waits, other companies go on.
             log.exception("request %s (attempt %s) failed", claim.request_id, claim.attempt)
-            if queue.record_fault(self.db, claim) is None:
-                # Another worker holds the request now: this attempt was stale, not faulty.
-                log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+        # Outside the handler, so that a later error is not chained to this one in the log.
+        self._after_fault(claim)
+
+    def _apply(self, claim: Claim, stop: threading.Event) -> None:
+        # Looked up and decoded inside the caller's `try`: a route this worker does not serve
+        # or a payload that cannot be decoded is a fault like any other, counted and ended
+        # after max_attempts instead of being retried forever (SPEC 3.4).
+        service = self.services[claim.route]
+        records = orjson.loads(claim.payload)
+        done, failed = claim.done, claim.failed
+        while done < claim.total:
+            if stop.is_set():
+                queue.release(self.db, claim)
+                log.info(
+                    "request %s attempt %s released at %s/%s",
+                    claim.request_id,
+                    claim.attempt,
+                    done,
+                    claim.total,
+                )
+                return
+            chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
+            with self.db.write() as conn:
+                now = queue.fence(conn, claim, self.settings.lease_seconds)
+                errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
+                done, failed = done + len(chunk), failed + len(errors)
+                final = queue.advance(conn, claim, done, failed, errors)
+                latency = _latency(claim) if final else None
+                self._injected_faults(service, chunk)
+            self.metrics.chunk_committed(
+                claim.route, len(chunk) - len(errors), len(errors), latency
+            )
+        log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
+
+    def _after_fault(self, claim: Claim) -> None:
+        """Count the fault; after the last attempt, end the request at once."""
+        delay = self.retry_delays[min(claim.faults, len(self.retry_delays) - 1)]
+        try:
+            counted = queue.record_fault(self.db, claim, delay)
+        except Exception:
+            # Storage is failing too: the lease runs out and the next attempt finds out.
+            log.error("request %s: could not record its fault", claim.request_id, exc_info=True)
+            return
+        if counted is None:
+            # Another worker holds the request now: this attempt was stale, not faulty.
+            log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+        elif counted.faults >= self.settings.max_attempts:
+            self._end_after_faults(counted)
+
+    def _end_after_faults(self, claim: Claim) -> None:
+        """End a request after repeated faults: its remaining records fail as internal errors.
+
+        Ending cannot fail in turn because of what the request holds (SPEC 3.4): when even
+        writing its error entries fails, a minimal transaction ends it with one fixed entry.
+        """
+        log.error(
+            "request %s failed %s times; failing its remaining records",
+            claim.request_id,
+            claim.faults,
+        )
+        try:
+            try:
+                self._fail_remaining(claim)
+            except LeaseLostError:
+                raise
+            except Exception:
+                log.exception("request %s: writing its error entries failed", claim.request_id)
+                queue.end_minimally(
+                    self.db, claim, self.settings.lease_seconds, messages.INTERNAL_ERROR
+                )
+        except LeaseLostError:
+            log.warning("request %s: lease lost, stopping without writing", claim.request_id)
+            return
+        except Exception:
+            # Storage itself is failing: the lease runs out and a later claim ends it.
+            log.error("request %s: could not end it", claim.request_id, exc_info=True)
+            return
+        self.metrics.chunk_committed(claim.route, 0, claim.total - claim.done, _latency(claim))
+        log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
+
+    def _injected_error_row_fault(self) -> None:
+        """Test-only (ITG_TEST_FAIL_ERROR_ROWS): writing the internal-error entries fails too,
+        as when the payload itself holds what storage refuses."""
+        if self.settings.test_fail_error_rows:
+            raise RuntimeError("injected fault: error entries (ITG_TEST_FAIL_ERROR_ROWS)")
 
     def _injected_faults(self, service: Service, chunk: list[tuple[int, Any]]) -> None:
         """Test-only fault injection (ITG_TEST_*, off by default), run inside the chunk's
@@ -136,16 +199,11 @@ class Worker:
             raise RuntimeError(f"injected fault: record {poison!r} (ITG_TEST_FAIL_IDENTIFIER)")
 
     def _fail_remaining(self, claim: Claim) -> None:
-        """After repeated faults, end the request: its remaining records fail as internal errors.
+        """Fail every remaining record with `Erro interno ao processar registro`.
 
         The fault may be the route or the payload itself, so identifiers are best effort:
         "" when the record cannot be read or has no service to name its key (SPEC 2.1).
         """
-        log.error(
-            "request %s failed %s times; failing its remaining records",
-            claim.request_id,
-            claim.faults,
-        )
         service = self.services.get(claim.route)
         try:
             decoded = orjson.loads(claim.payload)
@@ -155,12 +213,13 @@ class Worker:
         errors: list[RecordError] = []
         for index in range(claim.done, claim.total):
             record = records[index] if index < len(records) else None
-            identifier = service.identifier(record) if service and isinstance(record, dict) else ""
-            errors.append(RecordError(index, identifier, (messages.INTERNAL_ERROR,)))
+            errors.append(
+                RecordError(index, _identifier(service, record), (messages.INTERNAL_ERROR,))
+            )
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)
-        self.metrics.chunk_committed(claim.route, 0, len(errors), _latency(claim))
+            self._injected_error_row_fault()
 
     def _maybe_purge(self) -> None:
         if time.monotonic() >= self._next_purge:
@@ -168,6 +227,16 @@ class Worker:
             removed = purge(self.db, self.settings, utcnow())
             if removed:
                 log.info("purged %s expired processes", removed)
+
+
+def _identifier(service: Service | None, record: object) -> str:
+    """A record's identifier for an internal-error entry, or "" when it cannot be had."""
+    if service is None or not isinstance(record, dict):
+        return ""
+    try:
+        return service.identifier(record)
+    except Exception:  # the record may be what broke the service
+        return ""
 
 
 def _latency(claim: Claim) -> float:

@@ -1,4 +1,4 @@
-"""Storing an accepted write request: the request row is the job (one insert, one commit)."""
+"""Storing an accepted write request: the request row is the job (one transaction, one commit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from itg.security import random_id
 from itg.storage.database import Database
-from itg.storage.schema import QUEUED, companies, requests, windows
+from itg.storage.schema import QUEUED, companies, request_payloads, requests, windows
 from itg.timeutil import utcnow
 
 # Random 8-hex ids collide within a company about once in 4 billion draws; a few redraws
@@ -72,13 +72,12 @@ def accept_request(
                         update(windows).where(windows.c.id == window_id).values(last_request_at=now)
                     )
                 subunique = random_id()
-                conn.execute(
+                request_id = conn.execute(
                     insert(requests).values(
                         company_id=company_id,
                         window_id=window_id,
                         subunique=subunique,
                         route=route,
-                        payload=payload,
                         total=total,
                         done=0,
                         failed=0,
@@ -87,6 +86,9 @@ def accept_request(
                         faults=0,
                         created_at=now,
                     )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    insert(request_payloads).values(request_id=request_id, payload=payload)
                 )
             return Accepted(company_code, unique, subunique)
         except IntegrityError:

@@ -1,4 +1,4 @@
-"""The request table used as a queue: claim, fence, advance, release, fail (SPEC 3.2–3.4).
+"""The request table used as a queue: claim, fence, advance, release, fault (SPEC 3.2–3.4).
 
 Every write a worker makes after its claim is conditional on the attempt it claimed, so a
 worker whose lease was taken over can never write again (fencing).
@@ -7,13 +7,25 @@ worker whose lease was taken over can never write again (fencing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from itg.errors import LeaseLostError
 from itg.storage.database import Database
@@ -22,9 +34,12 @@ from itg.storage.schema import (
     ERROR,
     PROCESSING,
     QUEUED,
+    UNFINISHED_SQL,
     WARNING,
     companies,
+    company_turns,
     record_errors,
+    request_payloads,
     requests,
 )
 from itg.timeutil import utcnow
@@ -61,57 +76,99 @@ def final_status(total: int, failed: int) -> str:
 
 
 def claim_next(db: Database, lease_seconds: float) -> Claim | None:
-    """Claim the oldest unfinished request of a company, if nobody is working on it.
+    """Claim the next request of the company served least recently, if one can start now.
 
-    A queued request is claimable only when no earlier request of its company is unfinished
-    (queued or processing): that is FIFO per company, and it holds under concurrency because a
-    stale snapshot can only show an earlier request as less finished than it is — never the
-    other way round, since final states are terminal. (Asking merely "is anything of the
-    company processing?" let a worker skip past an earlier request that another worker had
-    locked but not yet marked, and start the later one first.) A request whose lease expired
-    (dead or stuck worker) is claimable again. On PostgreSQL `SKIP LOCKED` lets workers pass
-    each other; the partial unique index (one `processing` per company) is the last guard.
+    Each company's candidate is its head: the oldest of its unfinished (queued or processing)
+    requests. Only the head may start, which is FIFO per company; it holds under concurrency
+    because final states are terminal, so a stale snapshot can only show an earlier request
+    as less finished than it is. A head is claimable when queued, or when processing with an
+    expired lease (a dead or stuck worker, or a fault's retry delay). Among the companies
+    with a claimable head, the one a worker served least recently goes first (round robin,
+    SPEC 3.2), so one tenant's backlog delays another's request by about one request per
+    worker.
+
+    The candidates are read outside the write transaction, through the index of unfinished
+    work (one seek per company), never the payloads; the write transaction then only takes
+    the chosen row, conditional on what was read, so accepting is never held up by a claim.
     """
-    earlier = aliased(requests)
     now = utcnow()
-    earlier_unfinished = exists().where(
-        earlier.c.company_id == requests.c.company_id,
-        earlier.c.id < requests.c.id,
-        earlier.c.status.in_((QUEUED, PROCESSING)),
+    with db.read() as conn:
+        candidates = conn.execute(_claimable_heads(now)).all()
+    for request_id, attempt in candidates:
+        claim = _take(db, request_id, attempt, now, lease_seconds)
+        if claim is not None:
+            return claim
+    return None
+
+
+# How many heads one claim tries before it gives up for this round: the others were taken
+# by concurrent workers between the read and the write.
+_CANDIDATES_PER_CLAIM = 8
+
+
+def _claimable_heads(now: datetime) -> Select[tuple[int, int]]:
+    head = requests.alias("head")
+    # The literal predicate lets SQLite use the partial index ix_requests_unfinished.
+    head_id = (
+        select(func.min(head.c.id))
+        .where(head.c.company_id == companies.c.id, text(f"head.{UNFINISHED_SQL}"))
+        .scalar_subquery()
     )
-    candidate = (
-        select(requests.c.id)
-        .where(
-            or_(
-                and_(requests.c.status == QUEUED, ~earlier_unfinished),
-                and_(requests.c.status == PROCESSING, requests.c.lease_expires_at < now),
-            )
-        )
-        .order_by(requests.c.id)
-        .limit(1)
+    heads = (
+        select(head_id.label("head_id"), company_turns.c.served_at)
+        .select_from(companies.outerjoin(company_turns))
+        .subquery("heads")
     )
-    if db.is_postgres:
-        candidate = candidate.with_for_update(skip_locked=True, of=requests)
+    return (
+        select(requests.c.id, requests.c.attempt)
+        .join(heads, requests.c.id == heads.c.head_id)
+        .where(_claimable(now))
+        .order_by(heads.c.served_at.asc().nulls_first(), requests.c.id)
+        .limit(_CANDIDATES_PER_CLAIM)
+    )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        requests.c.status == QUEUED,
+        and_(requests.c.status == PROCESSING, requests.c.lease_expires_at < now),
+    )
+
+
+def _take(
+    db: Database, request_id: int, seen_attempt: int, now: datetime, lease_seconds: float
+) -> Claim | None:
+    """Claim one head if it is still as it was read; None when another worker was faster."""
+    still_claimable = and_(
+        requests.c.id == request_id, requests.c.attempt == seen_attempt, _claimable(now)
+    )
     try:
         with db.write() as conn:
-            request_id = conn.execute(candidate).scalar()
-            if request_id is None:
-                return None
-            conn.execute(
+            if db.is_postgres:
+                # A row another worker is claiming (or a stuck chunk still holds) is passed
+                # by, not waited for.
+                locked = select(requests.c.id).where(still_claimable)
+                if conn.execute(locked.with_for_update(skip_locked=True)).first() is None:
+                    return None
+            taken = conn.execute(
                 update(requests)
-                .where(requests.c.id == request_id)
+                .where(still_claimable)
                 .values(
                     status=PROCESSING,
                     attempt=requests.c.attempt + 1,
                     lease_expires_at=now + timedelta(seconds=lease_seconds),
                     started_at=func.coalesce(requests.c.started_at, now),
                 )
-            )
+            ).rowcount
+            if taken != 1:
+                return None
             row = conn.execute(
-                select(requests, companies.c.code)
+                select(requests, companies.c.code, request_payloads.c.payload)
                 .join(companies, companies.c.id == requests.c.company_id)
+                .outerjoin(request_payloads)
                 .where(requests.c.id == request_id)
             ).one()
+            _mark_served(conn, row.company_id, now)
     except IntegrityError:
         return None  # another worker took this company's turn first; try again later
     return Claim(
@@ -124,8 +181,17 @@ def claim_next(db: Database, lease_seconds: float) -> Claim | None:
         total=row.total,
         done=row.done,
         failed=row.failed,
-        payload=row.payload,
+        # A missing payload cannot be applied: it fails to decode, a fault like any other.
+        payload=row.payload if row.payload is not None else b"",
         created_at=row.created_at,
+    )
+
+
+def _mark_served(conn: Connection, company_id: int, now: datetime) -> None:
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(company_turns).values(company_id=company_id, served_at=now)
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["company_id"], set_={"served_at": now})
     )
 
 
@@ -163,8 +229,8 @@ def advance(
                 {
                     "request_id": claim.request_id,
                     "idx": error.index,
-                    "identifier": error.identifier,
-                    "messages": orjson.dumps(list(error.messages)).decode(),
+                    "identifier": storable_text(error.identifier),
+                    "messages": storable_text(orjson.dumps(list(error.messages)).decode()),
                 }
                 for error in errors
             ],
@@ -186,23 +252,53 @@ def release(db: Database, claim: Claim) -> None:
         )
 
 
-def record_fault(db: Database, claim: Claim) -> int | None:
-    """Count an unexpected error of this attempt and requeue; returns the new fault count.
+def record_fault(db: Database, claim: Claim, retry_delay_seconds: float) -> Claim | None:
+    """Count an unexpected error of this attempt; returns the claim as it stands now.
 
+    The request keeps its claim (still `processing`, the same attempt) with a lease that
+    ends after the retry delay: no worker takes it before then, its company waits, other
+    companies go on. The returned claim carries the new fault count and the progress the
+    attempt committed, so the caller can end the request at once after the last attempt.
     None when the claim no longer holds: the request was reclaimed (e.g. after the server
     ended a stuck chunk, see `fence`), so the error is not the request's and nothing changes.
     """
+    retry_at = utcnow() + timedelta(seconds=retry_delay_seconds)
     with db.write() as conn:
         counted = conn.execute(
             update(requests)
             .where(_held(claim))
-            .values(status=QUEUED, lease_expires_at=None, faults=requests.c.faults + 1)
+            .values(lease_expires_at=retry_at, faults=requests.c.faults + 1)
         ).rowcount
         if counted != 1:
             return None
-        return conn.execute(
-            select(requests.c.faults).where(requests.c.id == claim.request_id)
-        ).scalar_one()
+        row = conn.execute(
+            select(requests.c.faults, requests.c.done, requests.c.failed).where(
+                requests.c.id == claim.request_id
+            )
+        ).one()
+    return replace(claim, faults=row.faults, done=row.done, failed=row.failed)
+
+
+def end_minimally(db: Database, claim: Claim, lease_seconds: float, message: str) -> None:
+    """End a request whose error entries could not be written (SPEC 3.4): every remaining
+    record counts failed, under one entry with identifier "" carrying `message`.
+
+    The least a transaction can write: nothing from the payload, one fixed row.
+    """
+    with db.write() as conn:
+        fence(conn, claim, lease_seconds)
+        done, failed = conn.execute(
+            select(requests.c.done, requests.c.failed).where(requests.c.id == claim.request_id)
+        ).one()
+        remaining = claim.total - done
+        stand_in = replace(claim, done=done, failed=failed)
+        entry = RecordError(done, "", (message,))
+        advance(conn, stand_in, claim.total, failed + remaining, [entry] if remaining else [])
+
+
+def storable_text(text: str) -> str:
+    """Text both engines store alike: PostgreSQL cannot hold U+0000, so it shows as U+FFFD."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _held(claim: Claim):  # type: ignore[no-untyped-def]

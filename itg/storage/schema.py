@@ -41,7 +41,9 @@ ERROR = "error"
 FINAL_STATUSES = (DONE, WARNING, ERROR)
 STATUSES = (QUEUED, PROCESSING, *FINAL_STATUSES)
 _STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
-_UNFINISHED = "status IN ('queued', 'processing')"
+# The predicate of the partial index of unfinished requests. Queries that must use that index
+# say it in these very words: SQLite matches a partial index only on the same literal terms.
+UNFINISHED_SQL = "status IN ('queued', 'processing')"
 _FINAL_LIST = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
 
 
@@ -133,7 +135,6 @@ requests = Table(
     Column("window_id", BigId, ForeignKey("windows.id"), nullable=False),
     Column("subunique", String(8), nullable=False),
     Column("route", String(20), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
     Column("total", Integer, nullable=False),
     Column("done", Integer, nullable=False),
     Column("failed", Integer, nullable=False),
@@ -152,7 +153,6 @@ requests = Table(
     CheckConstraint(
         "done >= 0 AND done <= total AND failed >= 0 AND failed <= done", name="ck_requests_counts"
     ),
-    Index("ix_requests_claim", "status", "id"),
     Index("ix_requests_company", "company_id", "id"),
     Index("ix_requests_window", "window_id"),
     Index(
@@ -168,9 +168,27 @@ requests = Table(
         "ix_requests_unfinished",
         "company_id",
         "id",
-        sqlite_where=text(_UNFINISHED),
-        postgresql_where=text(_UNFINISHED),
+        sqlite_where=text(UNFINISHED_SQL),
+        postgresql_where=text(UNFINISHED_SQL),
     ),
+)
+
+# The request's body, apart from the row that claims, the monitor and the list read over and
+# over (migration 0003): a large blob inside that row made every such read walk it on SQLite.
+request_payloads = Table(
+    "request_payloads",
+    metadata,
+    Column("request_id", BigId, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+# When a worker last served each company: claims go to the company served least recently
+# (round robin, SPEC 3.2). Kept apart from `companies`, whose row accepting locks.
+company_turns = Table(
+    "company_turns",
+    metadata,
+    Column("company_id", Integer, ForeignKey("companies.id"), primary_key=True),
+    Column("served_at", DateTime, nullable=False),
 )
 
 record_errors = Table(

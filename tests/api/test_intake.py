@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from itg.api.app import create_app
-from itg.storage.schema import requests
+from itg.storage.schema import request_payloads, requests
 
 ONE_MIB = 1_048_576
 HEX8 = re.compile(r"^[0-9a-f]{8}$")
@@ -53,7 +53,9 @@ def test_accepted_request_answers_200_with_exactly_four_keys(
     assert HEX8.match(answer["subunique"])
     # And the request was committed, queued with its records, before the answer
     with db.read() as conn:
-        row = conn.execute(select(requests)).one()
+        row = conn.execute(
+            select(requests, request_payloads.c.payload).join(request_payloads)
+        ).one()
     assert (row.subunique, row.route, row.total, row.status) == (
         answer["subunique"],
         path.lstrip("/"),

@@ -53,7 +53,9 @@ def stored(tmp_path: Path) -> Callable[[], list[Stored]]:
     def read() -> list[Stored]:
         with sqlite3.connect(tmp_path / "itg.db") as conn:
             rows = conn.execute(
-                "SELECT subunique, route, total, payload FROM requests ORDER BY id"
+                "SELECT subunique, route, total, payload FROM requests"
+                " JOIN request_payloads ON request_payloads.request_id = requests.id"
+                " ORDER BY id"
             ).fetchall()
         return [Stored(*row) for row in rows]
 

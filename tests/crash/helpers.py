@@ -34,6 +34,7 @@ from itg.storage.schema import (
     cost_centers,
     people,
     record_errors,
+    request_payloads,
     requests,
 )
 from tests.e2e.conftest import (
@@ -275,11 +276,13 @@ class Itg:
         return self._db
 
     def requests(self) -> list[Record]:
-        """Every stored request (the queue), in acceptance order, with its company code."""
+        """Every stored request (the queue), in acceptance order, with its company code and
+        its payload."""
         with self.db.read() as conn:
             rows = conn.execute(
-                select(requests, companies.c.code.label("company"))
+                select(requests, companies.c.code.label("company"), request_payloads.c.payload)
                 .join(companies, companies.c.id == requests.c.company_id)
+                .outerjoin(request_payloads)
                 .order_by(requests.c.id)
             ).all()
         return [dict(row._mapping) for row in rows]

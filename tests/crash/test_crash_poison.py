@@ -1,7 +1,8 @@
 """A poison request (SPEC 3.4): a request whose processing raises every time ends after 3
 attempts, its remaining records failed with `Erro interno ao processar registro` and a final
 status, while the requests of other companies keep flowing. The fault is injected with
-ITG_TEST_FAIL_IDENTIFIER: the chunk holding that matrícula raises inside the worker."""
+ITG_TEST_FAIL_IDENTIFIER: the chunk holding that matrícula raises inside the worker; with
+ITG_TEST_FAIL_ERROR_ROWS=1 writing the internal-error entries fails too."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: 
         CHUNK,
     )
     for subunique in (partly, wholly):
-        assert (rows[subunique]["faults"], rows[subunique]["attempt"]) == (3, 4)
+        # the third attempt's fault ends the request: no fourth claim
+        assert (rows[subunique]["faults"], rows[subunique]["attempt"]) == (3, 3)
     with server.client() as client:
         report = client.get("/process", params={"subunique": partly}).json()
     assert (report["status"], report["progress"]) == ("warning", {"done": "1000", "total": "1000"})
@@ -87,4 +89,44 @@ def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: 
         assert during, [(rows[s]["started_at"], rows[s]["finished_at"]) for s in flowing]
     for worker in workers:
         assert worker.stop()[0] == 0, worker.log
+    server.stop_cleanly()
+
+
+def test_a_request_whose_error_entries_cannot_be_written_still_ends(itg: Itg):
+    # Given one worker for which both the poison chunk and the internal-error entries fail
+    other = itg.company("b000001")
+    server = itg.serve(workers=0)
+    (worker,) = itg.workers(
+        1, chunk_size=CHUNK, test_fail_identifier=POISON, test_fail_error_rows=1
+    )
+    # When the poisoned request arrives, then a request of its own company and of another
+    with server.client() as client:
+        poisoned = post(client, "people", PARTLY, ACCEPTED_PEOPLE)["subunique"]
+        after = post(client, "people", [person("NEXT")], ACCEPTED_PEOPLE)["subunique"]
+    with itg.client(server, other) as client:
+        elsewhere = post(client, "people", [person("ELSEWHERE")], ACCEPTED_PEOPLE)["subunique"]
+    # (the retries wait about 1 s and 2 s: the whole run takes a few seconds)
+    rows = {row["subunique"]: row for row in itg.wait_all_final(60)}
+
+    # Then the poisoned request ended after exactly 3 attempts, its 10 remaining records
+    # failed under the single fixed entry of the minimal ending
+    row = rows[poisoned]
+    assert (row["status"], row["done"], row["failed"], row["faults"], row["attempt"]) == (
+        "warning",
+        1000,
+        10,
+        3,
+        3,
+    )
+    with server.client() as client:
+        report = client.get("/process", params={"subunique": poisoned}).json()
+    assert (report["status"], report["progress"]) == ("warning", {"done": "1000", "total": "1000"})
+    assert report["data"]["errors"] == [{"identifier": "", "index": 990, "message": INTERNAL}]
+    # And the company's next request and the other company's request finished
+    assert (rows[after]["status"], rows[elsewhere]["status"]) == ("done", "done")
+    # And the log holds one traceback per attempt plus one for the failed error entries
+    assert worker.log.count("RuntimeError: injected fault: record 'POISON'") == 3, worker.log
+    assert worker.log.count("RuntimeError: injected fault: error entries") == 1, worker.log
+    assert worker.log.count("Traceback") == 4, worker.log
+    assert worker.stop()[0] == 0, worker.log
     server.stop_cleanly()

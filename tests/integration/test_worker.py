@@ -263,7 +263,7 @@ def test_a_stale_claim_cannot_release_or_record_a_fault(
     assert current is not None
     # When the stale worker releases it and reports a fault
     queue.release(db, stale)
-    queue.record_fault(db, stale)
+    queue.record_fault(db, stale, retry_delay_seconds=0)
     # Then the current holder's claim is untouched
     with db.read() as conn:
         row = conn.execute(

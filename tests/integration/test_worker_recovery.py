@@ -46,8 +46,12 @@ def kill_worker_at_chunk(monkeypatch):  # type: ignore[no-untyped-def]
     return arm
 
 
+# Retries start at once here; the delays themselves have a test of their own.
+NO_RETRY_DELAY = (0.0,)
+
+
 def drain(db: Database, settings: Settings) -> int:
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, retry_delays=NO_RETRY_DELAY)
     count = 0
     while worker.run_once():
         count += 1
@@ -203,10 +207,10 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
     # When workers run until nothing is claimable
     with caplog.at_level(logging.ERROR, logger="itg.worker"):
         processed = drain(db, settings)
-    # Then it was tried 3 times, then ended rather than retried forever
-    assert processed == settings.max_attempts + 1 == 4
+    # Then it was tried 3 times, the last attempt ending it rather than retrying forever
+    assert processed == settings.max_attempts == 3
     row = store.request(accepted.subunique)
-    assert (row["status"], row["done"], row["faults"], row["attempt"]) == (status, 250, 3, 4)
+    assert (row["status"], row["done"], row["faults"], row["attempt"]) == (status, 250, 3, 3)
     assert row["finished_at"] is not None and row["lease_expires_at"] is None
     assert queue.claim_next(db, settings.lease_seconds) is None
     # and the records it could not process failed as internal errors, once each
@@ -315,10 +319,10 @@ def test_a_request_that_cannot_be_read_ends_after_three_faults_too(
         validity_seconds=900,
     )
     # When a worker runs, a bounded number of times
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, retry_delays=NO_RETRY_DELAY)
     outcomes = [worker.run_once() for _ in range(6)]
-    # Then it was tried three times, then ended with every record failed, never stuck
-    assert outcomes == [True, True, True, True, False, False]
+    # Then it was tried three times, the third ending it with every record failed
+    assert outcomes == [True, True, True, False, False, False]
     row = store.request(accepted.subunique)
     assert (row["status"], row["done"], row["failed"], row["faults"]) == ("error", 2, 2, 3)
     # with no identifier, since no service could read the records

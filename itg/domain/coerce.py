@@ -3,17 +3,38 @@
 ERP connectors send numbers where text is expected and strings where booleans are
 expected; these functions accept exactly the forms the contract allows and raise
 `CoercionError` for the rest, so each service reports `Campo inválido: <campo>` uniformly.
+
+Values of an accepted type that still cannot be kept faithfully raise `UnsafeValue`: text
+holding control characters (PostgreSQL cannot store U+0000 at all, SQLite can; refusing them
+all here keeps both engines alike) and numbers too large for their digits to be trusted.
 """
 
 import math
+import re
 
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 _SEPARATORS = str.maketrans("", "", ".-/ ()")
+# C0 controls and DEL, except tab, line feed and carriage return (SPEC 2.1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# From 2^53 on, a double no longer holds every integer: the digits sent may already be lost
+# when the value arrives here (orjson parses integers past 2^64 as floats) (SPEC 6).
+_MAX_EXACT = 2**53
+_REPLACEMENT = "\ufffd"
 
 
 class CoercionError(ValueError):
     """The value has a JSON type the field does not accept."""
+
+
+class UnsafeValue(CoercionError):
+    """Text with a control character, or a number of magnitude >= 2^53: always
+    `Campo inválido: <campo>`, whatever message the field gives for other faults."""
+
+
+def has_control(text: str) -> bool:
+    """Whether the text holds a control character other than tab, LF and CR (SPEC 2.1)."""
+    return _CONTROL.search(text) is not None
 
 
 def to_text(value: object) -> str | None:
@@ -25,18 +46,49 @@ def to_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        # Checked before trimming: str.strip treats U+001C-U+001F as whitespace.
+        if has_control(value):
+            raise UnsafeValue("control character in text")
         return value.strip()
+    return _number_text(value)
+
+
+def _number_text(value: object) -> str:
     # bool is a subclass of int, but `true` is not a number in JSON.
     if isinstance(value, bool):
         raise CoercionError("boolean where text was expected")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, int | float):
         # NaN/Infinity are not JSON numbers even though Python's decoder accepts them.
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise CoercionError("non-finite number")
+        if abs(value) >= _MAX_EXACT:
+            raise UnsafeValue("number too large to keep its digits")
         return str(value)
     raise CoercionError(f"{type(value).__name__} where text was expected")
+
+
+def identifier_text(value: object) -> str:
+    """A key as sent, for error entries (SPEC 2.1): text trimmed but not normalised, also when
+    the key is invalid; U+0000 shown as U+FFFD (no engine can store it in every column);
+    "" when missing, not a string or number, or a number whose digits cannot be trusted."""
+    if isinstance(value, str):
+        return _trim_keeping_controls(value).replace("\x00", _REPLACEMENT)
+    try:
+        return _number_text(value)
+    except CoercionError:
+        return ""
+
+
+def _trim_keeping_controls(text: str) -> str:
+    """Trim whitespace but not control characters, so the identifier still shows them."""
+    if not has_control(text):
+        return text.strip()
+    start, end = 0, len(text)
+    while start < end and text[start].isspace() and not has_control(text[start]):
+        start += 1
+    while end > start and text[end - 1].isspace() and not has_control(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def to_bool(value: object) -> bool | None:
@@ -48,6 +100,8 @@ def to_bool(value: object) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
+        if has_control(value):
+            raise UnsafeValue("control character in text")
         text = value.strip().lower()
         if text == "":
             return None
@@ -59,7 +113,11 @@ def to_bool(value: object) -> bool | None:
 
 
 def to_text_list(value: object) -> list[str] | None:
-    """An array-of-strings field (e.g. `localizacoes`); numbers are accepted as text."""
+    """An array-of-strings field (e.g. `localizacoes`); numbers are accepted as text.
+
+    Items follow `to_text`, so a control character or a huge number in any item makes the
+    whole field invalid.
+    """
     if value is None:
         return None
     if not isinstance(value, list):

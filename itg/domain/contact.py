@@ -20,7 +20,8 @@ def _ascii_digits(text: str) -> bool:
 
 def is_valid_email(text: str) -> bool:
     """A deliberately loose syntax check: enough to catch typos without rejecting real users."""
-    if len(text) > MAX_EMAIL_LENGTH or any(ch.isspace() for ch in text):
+    # Measured case-folded: that is the stored key, and folding can triple a character (ﬃ).
+    if len(text.casefold()) > MAX_EMAIL_LENGTH or any(ch.isspace() for ch in text):
         return False
     local, at, domain = text.partition("@")
     if not at or not local or "@" in domain:

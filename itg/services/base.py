@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from itg.domain.coerce import CoercionError, to_text
+from itg.domain.coerce import identifier_text
 from itg.storage.queue import RecordError
 
 Record = Mapping[str, Any]
@@ -39,8 +39,5 @@ class Service(Protocol):
 
 
 def key_text(record: Record, field: str) -> str:
-    """A key field as text for error identifiers: trimmed, "" when missing or of a wrong type."""
-    try:
-        return to_text(record.get(field)) or ""
-    except CoercionError:
-        return ""
+    """A key field as sent, for error identifiers (SPEC 2.1; see `identifier_text`)."""
+    return identifier_text(record.get(field))

@@ -23,17 +23,14 @@ class CostCenterService:
         return key_text(record, KEY)
 
     def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        keys = {key_text(record, KEY) for _, record in records}
+        # Read every record first: only keys that passed the coercion rules are looked up.
+        inputs = [_parse(record) for _, record in records]
+        keys = {code for _, code, _ in inputs if code is not None}
         rows = RowIndex(
             cost_centers, load_rows(ctx.conn, cost_centers, ctx.company_id, {KEY: keys}), KEY
         )
         errors = []
-        for index, record in records:
-            f = Fields(record)
-            code = f.key(KEY, 30)
-            name = f.text("nome", 150)
-            if name == "":
-                f.fail(msg.required("nome"))
+        for (index, record), (f, code, name) in zip(records, inputs, strict=True):
             existing = rows.get(code) if code is not None else None
             if code is not None and existing is None:
                 f.require_on_insert("nome")
@@ -48,3 +45,13 @@ class CostCenterService:
                 rows.change(existing, {"nome": name, "updated_at": ctx.now})
         rows.flush(ctx.conn)
         return errors
+
+
+def _parse(record: Record) -> tuple[Fields, str | None, str | None]:
+    """The record's fields, its key and its name (None when absent or invalid)."""
+    f = Fields(record)
+    code = f.key(KEY, 30)
+    name = f.text("nome", 150)
+    if name == "":
+        f.fail(msg.required("nome"))
+    return f, code, name

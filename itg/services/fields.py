@@ -1,5 +1,8 @@
 """Reading one record's fields by the coercion rules of SPEC 2.1, collecting every message.
 
+Every text a service keeps or looks up is read here, so no control character and no
+untrustworthy number reaches storage (SPEC 2.1, 6).
+
 Validation never stops at the first problem: each reader records its message and returns
 None, so a record reports all of its faults at once.
 """
@@ -7,7 +10,14 @@ None, so a record reports all of its faults at once.
 from __future__ import annotations
 
 from itg.domain import messages
-from itg.domain.coerce import CoercionError, digits_only, to_bool, to_text, to_text_list
+from itg.domain.coerce import (
+    CoercionError,
+    UnsafeValue,
+    digits_only,
+    to_bool,
+    to_text,
+    to_text_list,
+)
 from itg.services.base import Record
 
 
@@ -29,9 +39,16 @@ class Fields:
         return self.record.get(name) is not None
 
     def text(self, name: str, max_length: int, invalid: str | None = None) -> str | None:
-        """Trimmed text, "" when blank, None when absent or wrong (message recorded)."""
+        """Trimmed text, "" when blank, None when absent or wrong (message recorded).
+
+        `invalid` replaces `Campo inválido: <name>` for a wrong type or length; a control
+        character or a number >= 2^53 is always `Campo inválido: <name>` (SPEC 2.1, 6).
+        """
         try:
             value = to_text(self.record.get(name))
+        except UnsafeValue:
+            self.fail(messages.invalid(name))
+            return None
         except CoercionError:
             self.fail(invalid or messages.invalid(name))
             return None

@@ -1,26 +1,35 @@
 """HTTP Basic authentication of service users and their route permissions (SPEC 1.1).
 
-Credentials are looked up at most once per `credential_cache_seconds` per username, so
-disabling or resetting takes effect everywhere within that time while a busy client costs one
-HMAC per request and no query.
+Credentials are looked up at most once per `credential_cache_seconds` (5 s at most) per
+username, so disabling or resetting takes effect everywhere within that time while a busy
+client costs one HMAC per request and no query (see itg/api/credential_cache.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from itg.api.credential_cache import DEFAULT_LIMIT, CredentialCache
 from itg.api.responses import ApiError, forbidden, unauthorized
 from itg.security import password_matches
 from itg.storage.database import Database
 from itg.storage.tenants import Credential, load_credential
 
-_CACHE_LIMIT = 10_000  # bounds memory under a flood of made-up usernames
+# RFC 9110 11.4: credentials = auth-scheme 1*SP ( token68 / #auth-param ). Header values
+# arrive latin-1 decoded, so obs-text (%x80-FF) is \x80-\xff here.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TOKEN68 = r"[0-9A-Za-z._~+/-]+=*"
+_QUOTED = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+_PARAM = rf"{_TOKEN}[ \t]*=[ \t]*(?:{_TOKEN}|{_QUOTED})"
+_CREDENTIALS = re.compile(rf"{_TOKEN} +(?:{_TOKEN68}|{_PARAM}(?:[ \t]*,[ \t]*{_PARAM})*)")
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,17 @@ def malformed() -> ApiError:
 
 
 def parse_basic(header: str) -> tuple[str, str]:
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "basic" or not token.strip():
+    """(username, password) of a Basic header; 400 when malformed, 401 for another scheme.
+
+    A well-formed other scheme (`Bearer xyz`, `Digest username="u"`) is a scheme this server
+    does not support, answered with the Basic challenge (RFC 9110 11.6.1). A word alone is
+    malformed: it is far more often a Basic token without its scheme than a real scheme.
+    """
+    header = header.strip()
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise unauthorized() if _CREDENTIALS.fullmatch(header) else malformed()
+    if not token.strip():
         raise malformed()
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
@@ -51,10 +69,16 @@ def parse_basic(header: str) -> tuple[str, str]:
 
 
 class Authenticator:
-    def __init__(self, db: Database, cache_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        cache_limit: int = DEFAULT_LIMIT,
+    ) -> None:
         self._db = db
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Credential | None]] = {}
+        self._cache = CredentialCache(cache_seconds, cache_limit)
+        self._clock = clock  # a test's frozen clock keeps entries fresh however slow it runs
 
     async def authenticate(self, request: Request, route: str) -> Principal:
         header = request.headers.get("authorization")
@@ -73,12 +97,11 @@ class Authenticator:
         return Principal(credential.company_id, credential.company_code, credential.username)
 
     async def _credential(self, username: str) -> Credential | None:
-        now = time.monotonic()
-        cached = self._cache.get(username)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        now = self._clock()
+        found, cached = self._cache.get(username, now)
+        if found:
+            return cached
         credential = await run_in_threadpool(load_credential, self._db, username)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[username] = (now + self._cache_seconds, credential)
+        # Expiry counts from before the query: the entry is never older than the setting.
+        self._cache.put(username, credential, now)
         return credential

@@ -58,6 +58,7 @@ def serve_command(
     import uvicorn
 
     from itg.api.app import create_app
+    from itg.api.connections import KEEP_ALIVE_SECONDS, guarded_protocol
 
     _configure_logging()
     settings = settings_for(database)
@@ -69,6 +70,9 @@ def serve_command(
         host=host,
         port=port,
         access_log=access_log,
+        # Read deadlines and the connection cap of SPEC 6 (uvicorn has neither).
+        http=guarded_protocol(settings.read_timeout_seconds, settings.max_connections),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=5,
         log_level="info",
     )

@@ -51,9 +51,11 @@ def test_no_authorization_header_is_401_with_a_basic_challenge(
         pytest.param("", id="empty"),
         pytest.param("   ", id="blank"),
         pytest.param("Basic", id="scheme-without-token"),
-        pytest.param("Bearer dXNlcjpwYXNz", id="bearer-scheme"),
-        pytest.param("Digest username=user", id="digest-scheme"),
         pytest.param("dXNlcjpwYXNz", id="token-without-scheme"),
+        pytest.param("Bearer", id="other-scheme-without-credentials"),
+        pytest.param("Bearer a b", id="other-scheme-with-two-tokens"),
+        pytest.param('Digest realm="unterminated', id="other-scheme-bad-quoted-string"),
+        pytest.param("B@arer xyz", id="scheme-not-a-token"),
         pytest.param("Basic not*base64!", id="bad-base64-characters"),
         pytest.param("Basic dXNlcjpwYXM", id="bad-base64-length"),
         pytest.param("Basic " + base64.b64encode(b"\xff\xfe:secret").decode(), id="not-utf8"),
@@ -70,6 +72,41 @@ def test_malformed_authorization_header_is_400(
     # Then it is a 400 naming the header, and nothing is stored
     assert_error(response, 400, "Malformed Authorization header")
     assert stored_requests() == 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("Bearer xyz", id="bearer"),
+        pytest.param("bearer dXNlcjpwYXNz==", id="bearer-token68"),
+        pytest.param(
+            'Digest username="user", realm="itg", nonce="abc", uri="/people"', id="digest"
+        ),
+        pytest.param("Digest username=user", id="digest-token-param"),
+        pytest.param("Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnagMDAu", id="negotiate"),
+        pytest.param("Token x", id="made-up-scheme"),
+    ],
+)
+def test_another_well_formed_scheme_is_401_with_the_basic_challenge(
+    client: TestClient, tenant, stored_requests, assert_error, header
+):
+    # Given credentials of a scheme the server does not support (RFC 9110 11.6.1)
+    # When a request carries them
+    response = client.post("/costcenter", json=RECORDS, headers={"Authorization": header})
+    # Then it is unauthorized with the Basic challenge, and nothing is stored
+    assert_error(response, 401, "Unauthorized")
+    assert response.headers["www-authenticate"] == 'Basic realm="itg"'
+    assert stored_requests() == 0
+
+
+def test_another_scheme_on_the_monitor_is_401_too(client: TestClient, tenant, assert_error):
+    # Given a monitor read with a bearer token
+    headers = {"Authorization": "Bearer xyz"}
+    # When it is sent
+    response = client.get("/process", params={"subunique": "0badf00d"}, headers=headers)
+    # Then it is unauthorized with the Basic challenge
+    assert_error(response, 401, "Unauthorized")
+    assert response.headers["www-authenticate"] == 'Basic realm="itg"'
 
 
 @pytest.mark.parametrize("scheme", ["basic", "BASIC", "bAsIc"])

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import anyio
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
+
+from itg.api.responses import ApiError
+from itg.api.versioning import check_version
 
 RECORDS = [{"codigo": "C1", "nome": "Centro 1"}]
 
@@ -19,8 +25,10 @@ BAD_VERSION = {"Accept-Version": "v1"}
     ("method", "path", "body", "headers", "status", "message"),
     [
         ("POST", "/people", b"[{}]", {}, 401, "Unauthorized"),
-        ("POST", "/people", b"[{}]", {"Authorization": "Token x"}, 400,
+        ("POST", "/people", b"[{}]", {"Authorization": "Token x"}, 401, "Unauthorized"),
+        ("POST", "/people", b"[{}]", {"Authorization": "Token"}, 400,
          "Malformed Authorization header"),
+        ("POST", "/people", b"[{}]", {"Origin": "null"}, 403, "Cross-origin request refused"),
         ("GET", "/nowhere", b"", {}, 404, "Not Found"),
         ("GET", "/costcenter", b"", {}, 405, "Method Not Allowed"),
         ("POST", "/people", b"[", AUTH, 400, "Invalid JSON"),
@@ -168,3 +176,79 @@ def test_version_is_checked_after_permission(client: TestClient, tenant, add_use
     response = client.post("/costcenter", json=RECORDS, headers=headers)
     # Then the permission answers first
     assert_error(response, 403, "Forbidden")
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        pytest.param(b"v\xc3\xa9", "vé", id="utf-8"),
+        pytest.param(b" \xc3\xa9 \t", "é", id="utf-8-trimmed"),
+        pytest.param("v€2".encode(), "v€2", id="utf-8-three-bytes"),
+        pytest.param(b"v\xe9", "vé", id="latin-1-when-not-utf-8"),
+        pytest.param(b"v\xff\xfe", "v\xff\xfe", id="invalid-utf-8"),
+        pytest.param(b"v\xc3", "v\xc3", id="truncated-utf-8"),
+    ],
+)
+def test_unsupported_header_version_is_echoed_as_sent(
+    client: TestClient, tenant, stored_requests, assert_error, raw, shown
+):
+    # Given an Accept-Version header sent as raw bytes (UTF-8, or latin-1 when not UTF-8),
+    # through httpx's ASGI transport, which hands the bytes over as sent (TestClient would
+    # decode and re-encode them as UTF-8)
+    headers = {**tenant.headers, "Accept-Version": raw}
+
+    async def send() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+            write = await api.post("/costcenter", json=RECORDS, headers=headers)
+            read = await api.get("/process", params={"subunique": "0badf00d"}, headers=headers)
+            return write, read
+
+    # When a write and a monitor read carry it
+    write, read = anyio.run(send)
+    # Then both name the value as it was sent, not its latin-1 reading; nothing is stored
+    assert_error(write, 400, f"Unsupported Accept-Version: {shown}")
+    assert_error(read, 400, f"Unsupported Accept-Version: {shown}")
+    assert stored_requests() == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        pytest.param(b"Accept-Version=v%C3%A9", "vé", id="percent-encoded-utf-8"),
+        pytest.param(b"Accept-Version=v%E9", "vé", id="percent-encoded-latin-1"),
+        pytest.param(b"Accept-Version=+v%C3%A9+", "vé", id="plus-as-space-trimmed"),
+        pytest.param(b"Accept-Version=v1&Accept-Version=v%C3%A9", "vé", id="last-one-wins"),
+        pytest.param(b"Accept%2DVersion=v%C3%A9", "vé", id="percent-encoded-name"),
+    ],
+)
+def test_unsupported_query_version_is_echoed_as_sent(
+    client: TestClient, tenant, assert_error, query, shown
+):
+    # Given an Accept-Version query parameter naming a non-ASCII version
+    url = "/costcenter?" + query.decode("ascii")
+    # When a request carries it
+    response = client.post(url, json=RECORDS, headers=tenant.headers)
+    # Then the message names the value as sent
+    assert_error(response, 400, f"Unsupported Accept-Version: {shown}")
+
+
+def test_raw_non_ascii_query_bytes_are_echoed_as_sent():
+    # Given a query string holding raw (not percent-encoded) UTF-8, as a sloppy client sends
+    # it and uvicorn passes it on; the header is absent
+    scope = {"type": "http", "headers": [], "query_string": b"Accept-Version=v\xc3\xa9"}
+    # When the version is checked
+    with pytest.raises(ApiError) as refused:
+        check_version(Request(scope))
+    # Then the value is named as sent
+    assert refused.value.status_code == 400
+    assert refused.value.message == "Unsupported Accept-Version: vé"
+
+
+def test_a_non_ascii_header_wins_over_a_good_query(client: TestClient, tenant, assert_error):
+    # Given a UTF-8 header and a v2 query parameter
+    headers = {**tenant.headers, "Accept-Version": "vé".encode()}
+    # When a request carries both
+    response = client.post("/costcenter?Accept-Version=v2", json=RECORDS, headers=headers)
+    # Then the header decides
+    assert_error(response, 400, "Unsupported Accept-Version: vé")

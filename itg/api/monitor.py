@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from itg import monitor
 from itg.api.context import ApiContext
@@ -40,14 +40,17 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
                     ctx.finished_reports,
                 )
         elif unique:
-            body = await run_in_threadpool(
-                monitor.report_unique,
+            # Read and checked (404/410) before the first byte; then streamed from storage in
+            # batches, so the window's size does not decide the server's memory (SPEC 1.6).
+            report = await run_in_threadpool(
+                monitor.open_unique,
                 ctx.db,
                 ctx.settings,
                 principal.company_id,
                 principal.company_code,
                 unique,
             )
+            return StreamingResponse(report.chunks(), media_type="application/json")
         else:
             raise ApiError(400, "subunique is required")
         return Response(body, media_type="application/json")

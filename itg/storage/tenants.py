@@ -186,6 +186,8 @@ def list_users(db: Database, company_code: str) -> list[ServiceUser]:
 
 
 def load_credential(db: Database, username: str) -> Credential | None:
+    if "\x00" in username:
+        return None  # no user can hold U+0000 (PostgreSQL refuses it in any text)
     query = (
         select(
             service_users.c.username,

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import accept, apply, memory, monitor, scale
+from bench import accept, apply, backlog, fairness, memory, monitor, scale
 from bench.common import Figure
 
 FIGURES: dict[str, Callable[[], list[Figure]]] = {
@@ -25,6 +25,8 @@ FIGURES: dict[str, Callable[[], list[Figure]]] = {
     "monitor": monitor.run,
     "memory": memory.run,
     "scale": scale.run,
+    "backlog": backlog.run,
+    "fairness": fairness.run,
 }
 
 

@@ -93,7 +93,7 @@ def claim_next(db: Database, lease_seconds: float) -> Claim | None:
     """
     now = utcnow()
     with db.read() as conn:
-        candidates = conn.execute(_claimable_heads(now)).all()
+        candidates = _claimable_heads(conn, now)
     for request_id, attempt in candidates:
         claim = _take(db, request_id, attempt, now, lease_seconds)
         if claim is not None:
@@ -104,28 +104,41 @@ def claim_next(db: Database, lease_seconds: float) -> Claim | None:
 # How many heads one claim tries before it gives up for this round: the others were taken
 # by concurrent workers between the read and the write.
 _CANDIDATES_PER_CLAIM = 8
+_NEVER = datetime.min
 
 
-def _claimable_heads(now: datetime) -> Select[tuple[int, int]]:
+def head_query() -> Select[tuple[int | None, datetime | None]]:
+    """Each company's head (its oldest unfinished request) and when it was last served.
+
+    One index seek per company; the literal predicate lets SQLite use the partial index
+    ix_requests_unfinished. Kept apart from the read of the heads' rows: joined in one
+    query, PostgreSQL's planner may choose to scan every unfinished request instead.
+    """
     head = requests.alias("head")
-    # The literal predicate lets SQLite use the partial index ix_requests_unfinished.
     head_id = (
         select(func.min(head.c.id))
         .where(head.c.company_id == companies.c.id, text(f"head.{UNFINISHED_SQL}"))
         .scalar_subquery()
     )
-    heads = (
-        select(head_id.label("head_id"), company_turns.c.served_at)
-        .select_from(companies.outerjoin(company_turns))
-        .subquery("heads")
+    return select(head_id.label("head_id"), company_turns.c.served_at).select_from(
+        companies.outerjoin(company_turns)
     )
-    return (
-        select(requests.c.id, requests.c.attempt)
-        .join(heads, requests.c.id == heads.c.head_id)
-        .where(_claimable(now))
-        .order_by(heads.c.served_at.asc().nulls_first(), requests.c.id)
-        .limit(_CANDIDATES_PER_CLAIM)
-    )
+
+
+def _claimable_heads(conn: Connection, now: datetime) -> list[tuple[int, int]]:
+    """(id, attempt) of the heads that can start now, least recently served company first."""
+    served = {
+        head_id: served_at or _NEVER
+        for head_id, served_at in conn.execute(head_query())
+        if head_id is not None
+    }
+    if not served:
+        return []
+    rows = conn.execute(
+        select(requests.c.id, requests.c.attempt).where(requests.c.id.in_(served), _claimable(now))
+    ).all()
+    rows.sort(key=lambda row: (served[row.id], row.id))
+    return [(row.id, row.attempt) for row in rows[:_CANDIDATES_PER_CLAIM]]
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:

@@ -19,7 +19,7 @@ from itg.api.context import ApiContext
 from itg.api.dashboard import register_dashboard
 from itg.api.intake import write_endpoint
 from itg.api.monitor import healthz_endpoint, metrics_endpoint, process_endpoint
-from itg.api.openapi import process_route_openapi, write_route_openapi
+from itg.api.openapi import document_security, process_route_openapi, write_route_openapi
 from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.api.record_docs import ROUTE_DOCS
 from itg.api.responses import ApiError, error_response
@@ -94,6 +94,7 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
         response_class=PlainTextResponse,
     )
     _install_error_handlers(app)
+    document_security(app)
     return app
 
 

@@ -2,14 +2,45 @@
 
 The handlers read raw requests (one bounded read, one parse), so FastAPI cannot infer these
 schemas; they are written here from the record docs instead.
+
+What the document promises (SPEC 1.7, 6; docs/decisions.md "OpenAPI"): every request-level
+constraint exactly as the server checks it (the shape checks of 1.4, `Accept-Version` of 1.3,
+the query parameters of 1.6/1.7, Basic auth of 1.1), and record schemas that only *describe*
+the fields: records are validated after the 200, so a record with a wrong field is still a
+valid request. Each field's schema is `anyOf` its expected form and any JSON value, so a
+schema-driven client or fuzzer agrees with the server on which requests are well formed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from itg.api.record_docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
+from fastapi import FastAPI
 
+from itg.api.record_docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
+from itg.permissions import WRITE_ROUTES
+from itg.storage.schema import STATUSES
+
+# What Python's `str.strip()` removes (the characters whose `isspace()` is true), spelled
+# out: `\s` differs between regex engines (ECMA adds U+FEFF, Rust and ECMA lack U+001C–1F).
+BLANK = (
+    r"[\t\n\u000b\u000c\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029"
+    r"\u202f\u205f\u3000]"
+)
+
+
+def trimmed(alternatives: str) -> str:
+    """A pattern for a value the server trims, where blank counts as not given."""
+    return f"^{BLANK}*({alternatives})?{BLANK}*$"
+
+
+VERSION_PATTERN = trimmed("[vV]2")
+ID_PATTERN = "^[0-9a-f]{8}$"
+BASIC_AUTH = "basic"
+# SPEC 1.1: the routes that need no credentials (/docs and /openapi.json are not listed).
+PUBLIC_PATHS = ("/healthz", "/metrics")
+
+# SPEC 1.2 names both shapes at once; the flat copies are optional until the server sends them.
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -18,7 +49,9 @@ ERROR_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["code", "message"],
             "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
-        }
+        },
+        "code": {"type": "integer", "description": "The same as `error.code` (SPEC 1.2)"},
+        "message": {"type": "string", "description": "The same as `error.message` (SPEC 1.2)"},
     },
 }
 
@@ -33,17 +66,80 @@ AUTH_ERRORS: dict[int, tuple[str, str]] = {
     500: ("A fault of the server (never shows internals)", "Internal Server Error"),
 }
 
+CHALLENGE_HEADER = {
+    "WWW-Authenticate": {
+        "description": 'Always `Basic realm="itg"`',
+        "required": True,
+        "schema": {"type": "string", "const": 'Basic realm="itg"'},
+    }
+}
+
+COUNT_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[0-9]+$"}
 PROGRESS_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"done": {"type": "string"}, "total": {"type": "string"}},
+    "required": ["done", "total"],
+    "properties": {"done": COUNT_SCHEMA, "total": COUNT_SCHEMA},
+    "additionalProperties": False,
 }
+STATUS_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(STATUSES)}
+ROUTE_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(WRITE_ROUTES)}
+TIME_SCHEMA: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+VERSION_DESCRIPTION = (
+    "`v2` in any case; trimmed, and absent or blank means `v2`. Anything else is 400 "
+    "`Unsupported Accept-Version: <trimmed value>`. It may also be sent as the query parameter "
+    "`Accept-Version`, which counts only when the header is absent (SPEC 1.3)."
+)
+
+
+def version_parameters() -> list[dict[str, Any]]:
+    """`Accept-Version` as the header every versioned route reads (SPEC 1.3).
+
+    The query form is described, not declared: it counts only when the header is absent, which
+    OpenAPI cannot say, so a declared pattern would be a promise the server does not keep
+    whenever a valid header makes it ignore an invalid query value.
+    """
+    return [
+        {
+            "name": "Accept-Version",
+            "in": "header",
+            "description": VERSION_DESCRIPTION,
+            "schema": {"type": "string", "pattern": VERSION_PATTERN, "examples": ["v2"]},
+        }
+    ]
+
+
+def document_security(app: FastAPI) -> None:
+    """Declare HTTP Basic for every operation but the public ones (SPEC 1.1).
+
+    Authentication is done by the handlers (itg.api.auth), not by FastAPI dependencies, so the
+    scheme is added to the generated document here.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})[BASIC_AUTH] = {
+            "type": "http",
+            "scheme": "basic",
+            "description": "A service user of one company (`itg user add`, SPEC 1.1)",
+        }
+        schema["security"] = [{BASIC_AUTH: []}]
+        for path in PUBLIC_PATHS:
+            for operation in schema["paths"].get(path, {}).values():
+                operation["security"] = []
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:
     """Documented error responses: the auth/version ones every route has, plus `extra`."""
     described = {**AUTH_ERRORS, **extra}
-    return {
-        status: {
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, (description, example) in sorted(described.items()):
+        responses[status] = {
             "description": description,
             "content": {
                 "application/json": {
@@ -52,28 +148,58 @@ def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[s
                 }
             },
         }
-        for status, (description, example) in sorted(described.items())
-    }
+        if status == 401:
+            responses[status]["headers"] = CHALLENGE_HEADER
+    return responses
 
 
 def _field_schema(field: FieldDoc) -> dict[str, Any]:
+    """The field's expected form, or any other JSON value: still a valid request (SPEC 1.4),
+    refused per record later (SPEC 2.1: `Campo inválido: <campo>` and the like)."""
     if field.kind == BOOLEAN:
-        schema: dict[str, Any] = {"type": ["boolean", "string"]}
+        expected: dict[str, Any] = {
+            "type": ["boolean", "string", "null"],
+            "pattern": trimmed("[tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|1|0"),
+        }
     elif field.kind == TEXT_LIST:
-        schema = {"type": "array", "items": {"type": "string"}}
+        expected = {"type": ["array", "null"], "items": {"type": "string"}}
     else:
-        schema = {"type": ["string", "number"]}
-    schema["description"] = f"{field.rule}. Required: {field.required}."
-    return schema
+        expected = {"type": ["string", "number", "null"], **(field.form or {})}
+    return {
+        "description": f"{field.rule}. Required: {field.required}.",
+        "x-itg-required": field.required,
+        "anyOf": [
+            expected,
+            {"description": "Any other value: accepted here, refused when the record is applied"},
+        ],
+    }
+
+
+def accepted_schema(accepted_message: str) -> dict[str, Any]:
+    """The 200 of a write route: exactly these four keys (SPEC 1.4)."""
+    return {
+        "type": "object",
+        "required": ["company", "unique", "subunique", "message"],
+        "properties": {
+            "company": {"type": "string"},
+            "unique": {"type": "string", "pattern": ID_PATTERN},
+            "subunique": {"type": "string", "pattern": ID_PATTERN},
+            "message": {"type": "string", "const": accepted_message},
+        },
+        "additionalProperties": False,
+    }
 
 
 def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) -> dict[str, Any]:
     """Keyword arguments for `add_api_route` documenting one write route."""
     record_schema = {
         "type": "object",
+        "description": (
+            "One record. The field schemas describe; none is checked before the 200 "
+            "(`x-itg-required` says when the worker requires a field)."
+        ),
         "properties": {field.name: _field_schema(field) for field in doc.fields},
-        "required": [field.name for field in doc.fields if field.required == "yes"],
-        "additionalProperties": True,
+        "additionalProperties": {"description": "Unknown fields are ignored (SPEC 2.1)"},
     }
     field_table = "\n".join(
         f"| `{f.name}` | {f.kind} | {f.required} | {f.rule} |" for f in doc.fields
@@ -81,13 +207,16 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
     return {
         "summary": doc.summary,
         "description": (
-            f"A JSON array of 1–{max_records} records, checked for shape only, stored and "
-            "answered at once; the records are applied in the background and their outcome is "
-            "read from `GET /process`.\n\n| field | type | required | rule |\n|---|---|---|---|\n"
+            f"A JSON array of 1–{max_records} records (objects), checked for shape only, stored "
+            "and answered at once; the records are validated and applied in the background and "
+            "their outcome is read from `GET /process`. A record with a missing or malformed "
+            "field is accepted here and fails there with its message.\n\n"
+            "| field | type | required | rule |\n|---|---|---|---|\n"
             f"{field_table}"
         ),
         "tags": ["write services"],
         "openapi_extra": {
+            "parameters": version_parameters(),
             "requestBody": {
                 "required": True,
                 "content": {
@@ -101,20 +230,38 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                         "example": doc.example,
                     }
                 },
-            }
+            },
         },
         "responses": {
             200: {
                 "description": "Accepted: stored durably, to be applied in the background",
                 "content": {
                     "application/json": {
+                        "schema": accepted_schema(accepted_message),
                         "example": {
                             "company": "a000101",
                             "unique": "bd751350",
                             "subunique": "c01de0cc",
                             "message": accepted_message,
-                        }
+                        },
                     }
+                },
+                "links": {
+                    "ProcessBySubunique": {
+                        "operationRef": "#/paths/~1process/get",
+                        "parameters": {"subunique": "$response.body#/subunique"},
+                        "description": "The monitor of this request",
+                    },
+                    "ProcessByUnique": {
+                        "operationRef": "#/paths/~1process/get",
+                        "parameters": {"unique": "$response.body#/unique"},
+                        "description": "The monitor of this request's window",
+                    },
+                    "DashboardPage": {
+                        "operationRef": "#/paths/~1dashboard~1process~1{subunique}/get",
+                        "parameters": {"subunique": "$response.body#/subunique"},
+                        "description": "This request's page of the dashboard",
+                    },
                 },
             },
             **error_responses(
@@ -137,20 +284,101 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
     }
 
 
+ERROR_ENTRY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["identifier", "index", "message"],
+    "properties": {
+        "identifier": {"type": "string", "description": "The record's key as sent (SPEC 2.1)"},
+        "index": {"type": "integer", "minimum": 0, "description": "Position in the request"},
+        "message": {"type": "array", "items": {"type": "string"}},
+        "subunique": {
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "With `?unique=` only: the request the record came in",
+        },
+    },
+    "additionalProperties": False,
+}
+
+MONITOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "data",
+        "company",
+        "unique",
+        "subunique",
+        "status",
+        "progress",
+        "route",
+        "created_at",
+        "finished_at",
+    ],
+    "properties": {
+        "data": {
+            "type": "object",
+            "required": ["errors"],
+            "properties": {"errors": {"type": "array", "items": ERROR_ENTRY_SCHEMA}},
+        },
+        "company": {"type": "string"},
+        "unique": {"type": "string", "pattern": ID_PATTERN},
+        "subunique": {
+            "type": ["string", "null"],
+            "pattern": ID_PATTERN,
+            "description": "`null` with `?unique=`",
+        },
+        "status": STATUS_SCHEMA,
+        "progress": PROGRESS_SCHEMA,
+        "route": {
+            "type": ["string", "null"],
+            "enum": [*WRITE_ROUTES, None],
+            "description": "With `?unique=`: `null` when the window's routes differ",
+        },
+        "created_at": TIME_SCHEMA,
+        "finished_at": {**TIME_SCHEMA, "type": ["string", "null"]},
+        "processes": {
+            "type": "array",
+            "description": "With `?unique=` only: the window's requests in acceptance order",
+            "items": {
+                "type": "object",
+                "required": ["subunique", "route", "status", "progress"],
+                "properties": {
+                    "subunique": {"type": "string", "pattern": ID_PATTERN},
+                    "route": ROUTE_SCHEMA,
+                    "status": STATUS_SCHEMA,
+                    "progress": PROGRESS_SCHEMA,
+                },
+            },
+        },
+    },
+}
+
+
+def _id_parameter(name: str, description: str) -> dict[str, Any]:
+    # Any text is a well-formed request: an id that cannot exist is simply not found (404).
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": "string", "examples": ["1f0c9a2e"]},
+    }
+
+
 def process_route_openapi() -> dict[str, Any]:
     return {
         "summary": "Integration Process Monitor",
         "description": (
             "`?subunique=` reports one request; `?unique=` aggregates a window of requests "
-            "(adding `processes` and a `subunique` on each error). `status` is `queued`, "
-            "`processing`, `done`, `warning` or `error`; progress counts are strings."
+            "(adding `processes` and a `subunique` on each error). One of the two is required "
+            '(400 `subunique is required` otherwise; OpenAPI cannot say "one of"): when both '
+            "are given `subunique` is used, and a blank value counts as not given. `status` is "
+            "`queued`, `processing`, `done`, `warning` or `error`; progress counts are strings."
         ),
         "tags": ["monitor"],
         "openapi_extra": {
             "parameters": [
-                {"name": "subunique", "in": "query", "schema": {"type": "string"}},
-                {"name": "unique", "in": "query", "schema": {"type": "string"}},
-                {"name": "Accept-Version", "in": "header", "schema": {"type": "string"}},
+                _id_parameter("subunique", "One request's id (trimmed; blank = not given)"),
+                _id_parameter("unique", "A window's id (trimmed; blank = not given)"),
+                *version_parameters(),
             ]
         },
         "responses": {
@@ -158,6 +386,7 @@ def process_route_openapi() -> dict[str, Any]:
                 "description": "The process",
                 "content": {
                     "application/json": {
+                        "schema": MONITOR_SCHEMA,
                         "example": {
                             "data": {
                                 "errors": [
@@ -176,7 +405,7 @@ def process_route_openapi() -> dict[str, Any]:
                             "route": "people",
                             "created_at": "2026-11-28T16:00:00Z",
                             "finished_at": "2026-11-28T16:00:01Z",
-                        }
+                        },
                     }
                 },
             },

@@ -11,13 +11,26 @@ from starlette.responses import Response
 
 from itg import listing
 from itg.api.context import ApiContext
-from itg.api.openapi import PROGRESS_SCHEMA, error_responses
+from itg.api.openapi import (
+    ID_PATTERN,
+    PROGRESS_SCHEMA,
+    ROUTE_SCHEMA,
+    STATUS_SCHEMA,
+    TIME_SCHEMA,
+    error_responses,
+    trimmed,
+    version_parameters,
+)
 from itg.api.responses import ApiError, json_response
 from itg.api.versioning import check_version
 from itg.errors import UsageError
 from itg.permissions import PROCESS_ROUTE, WRITE_ROUTES
 from itg.storage.schema import STATUSES
 from itg.timeutil import iso
+
+# 1–4 ASCII digits whose value is 1–500 (listing._LIMIT_TEXT, MAX_LIMIT).
+LIMIT_DIGITS = "0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-4][0-9]{2}|0?500"
+BLANK_SCHEMA: dict[str, Any] = {"type": "string", "pattern": trimmed("")}
 
 
 def processes_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]:
@@ -60,19 +73,33 @@ def summary_json(process: listing.ProcessSummary) -> dict[str, Any]:
 
 
 def processes_route_openapi() -> dict[str, Any]:
-    """Keyword arguments for `add_api_route` documenting GET /processes."""
+    """Keyword arguments for `add_api_route` documenting GET /processes.
+
+    The filters are documented as `listing.parse_query` reads them: trimmed, blank = not given.
+    """
     process_schema = {
         "type": "object",
+        "required": [
+            "subunique",
+            "unique",
+            "route",
+            "status",
+            "progress",
+            "errors",
+            "created_at",
+            "finished_at",
+        ],
         "properties": {
-            "subunique": {"type": "string"},
-            "unique": {"type": "string"},
-            "route": {"type": "string", "enum": list(WRITE_ROUTES)},
-            "status": {"type": "string", "enum": list(STATUSES)},
+            "subunique": {"type": "string", "pattern": ID_PATTERN},
+            "unique": {"type": "string", "pattern": ID_PATTERN},
+            "route": ROUTE_SCHEMA,
+            "status": STATUS_SCHEMA,
             "progress": PROGRESS_SCHEMA,
-            "errors": {"type": "integer", "description": "Records failed so far"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "errors": {"type": "integer", "minimum": 0, "description": "Records failed so far"},
+            "created_at": TIME_SCHEMA,
+            "finished_at": {**TIME_SCHEMA, "type": ["string", "null"]},
         },
+        "additionalProperties": False,
     }
     return {
         "summary": "List the company's processes",
@@ -85,40 +112,35 @@ def processes_route_openapi() -> dict[str, Any]:
         "tags": ["monitor"],
         "openapi_extra": {
             "parameters": [
-                {
-                    "name": "status",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": list(STATUSES)},
-                },
-                {
-                    "name": "route",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": list(WRITE_ROUTES)},
-                },
+                _filter("status", "One of the statuses", "|".join(STATUSES)),
+                _filter("route", "A write route's name", "|".join(WRITE_ROUTES)),
                 {
                     "name": "since",
                     "in": "query",
                     "description": "ISO 8601 time (an offset or `Z`; none means UTC): "
-                    "processes created at or after it",
-                    "schema": {"type": "string", "format": "date-time"},
+                    "processes created at or after it; blank = not given",
+                    "schema": {"anyOf": [TIME_SCHEMA, BLANK_SCHEMA]},
                 },
                 {
                     "name": "limit",
                     "in": "query",
+                    "description": f"1–{listing.MAX_LIMIT} (1–4 digits, trimmed); "
+                    "blank = the default",
                     "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": listing.MAX_LIMIT,
+                        "anyOf": [
+                            {"type": "integer", "minimum": 1, "maximum": listing.MAX_LIMIT},
+                            {"type": "string", "pattern": trimmed(LIMIT_DIGITS)},
+                        ],
                         "default": listing.DEFAULT_LIMIT,
                     },
                 },
                 {
                     "name": "cursor",
                     "in": "query",
-                    "description": "The previous page's `next_cursor` (opaque)",
+                    "description": "The previous page's `next_cursor` (opaque); blank = not given",
                     "schema": {"type": "string"},
                 },
-                {"name": "Accept-Version", "in": "header", "schema": {"type": "string"}},
+                *version_parameters(),
             ]
         },
         "responses": {
@@ -128,10 +150,12 @@ def processes_route_openapi() -> dict[str, Any]:
                     "application/json": {
                         "schema": {
                             "type": "object",
+                            "required": ["processes", "next_cursor"],
                             "properties": {
                                 "processes": {"type": "array", "items": process_schema},
                                 "next_cursor": {"type": ["string", "null"]},
                             },
+                            "additionalProperties": False,
                         },
                         "example": {
                             "processes": [
@@ -163,4 +187,13 @@ def processes_route_openapi() -> dict[str, Any]:
                 }
             ),
         },
+    }
+
+
+def _filter(name: str, description: str, alternatives: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": f"{description}, trimmed; blank = not given",
+        "schema": {"type": "string", "pattern": trimmed(alternatives)},
     }

@@ -1,11 +1,14 @@
 """The record schema of every write route, as documented in /openapi.json and /docs.
 
 Documentation data only: the rules themselves live in itg/services. Each field lists its
-JSON type, when it is required and the rule with the message it produces (SPEC 2.3–2.8).
+JSON type, when it is required, the rule with the message it produces (SPEC 2.3–2.8) and,
+where one exists, the form of a valid value as JSON Schema keywords (`form`). These describe;
+they are not request-level constraints (see itg.api.openapi).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,21 @@ class FieldDoc:
     kind: str
     required: str  # "yes", "on insert", "INS/ALT", "no", …
     rule: str
+    form: Mapping[str, Any] | None = None  # JSON Schema keywords of a valid value
+
+
+def chars(maximum: int, minimum: int = 1) -> Mapping[str, Any]:
+    return {"minLength": minimum, "maxLength": maximum}
+
+
+DMY_DATE = {"pattern": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", "examples": ["01/02/2024"]}
+ISO_DATE = {"format": "date", "examples": ["2024-03-15"]}
+ABSENCE_TIME = {
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2})?$",
+    "examples": ["2024-01-11", "2024-01-11T10:00"],
+}
+EMAIL = {"format": "email", "maxLength": 254, "examples": ["ana@example.com"]}
+OPERATION = {"enum": ["INS", "ALT", "DEL"], "description": "any case"}
 
 
 @dataclass(frozen=True)
@@ -30,14 +48,14 @@ class RouteDoc:
 
 
 _OPERATION = FieldDoc(
-    "operation", TEXT, "yes", "`INS`, `ALT` or `DEL`, any case (`Operação inválida`)"
+    "operation", TEXT, "yes", "`INS`, `ALT` or `DEL`, any case (`Operação inválida`)", OPERATION
 )
 
 ROUTE_DOCS: dict[str, RouteDoc] = {
     "people": RouteDoc(
         "Employees, upserted by matrícula",
         (
-            FieldDoc("matricula", TEXT, "yes", "1–30 chars; the key"),
+            FieldDoc("matricula", TEXT, "yes", "1–30 chars; the key", chars(30)),
             FieldDoc(
                 "matricula_anterior",
                 TEXT,
@@ -45,7 +63,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "transfer: the employee under this matrícula is renamed "
                 "(`Matrícula anterior não encontrada`, `Matrícula já cadastrada.`)",
             ),
-            FieldDoc("nome", TEXT, "on insert", "1–150 chars"),
+            FieldDoc("nome", TEXT, "on insert", "1–150 chars", chars(150)),
             FieldDoc("nome_registro", TEXT, "when checkbox_nome_social", "registered name"),
             FieldDoc("checkbox_nome_social", BOOLEAN, "no", "`nome` is a social name"),
             FieldDoc(
@@ -67,10 +85,15 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "no",
                 "valid address (`E-mail inválido`); unique, case-insensitive "
                 "(`E-mail já cadastrado.`)",
+                EMAIL,
             ),
-            FieldDoc("matricula_esocial", TEXT, "no", "up to 60 chars"),
+            FieldDoc("matricula_esocial", TEXT, "no", "up to 60 chars", chars(60, 0)),
             FieldDoc(
-                "dataAdmissao", TEXT, "on insert", "`DD/MM/AAAA` (`Data de admissão inválida`)"
+                "dataAdmissao",
+                TEXT,
+                "on insert",
+                "`DD/MM/AAAA` (`Data de admissão inválida`)",
+                DMY_DATE,
             ),
             FieldDoc(
                 "dataDemissao",
@@ -78,6 +101,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "no",
                 "`DD/MM/AAAA` (`Data de demissão inválida`), not before admission "
                 "(`Data de demissão anterior à data de admissão`); empty string readmits",
+                {**DMY_DATE, "pattern": r"^([0-9]{2}/[0-9]{2}/[0-9]{4})?$"},
             ),
             FieldDoc("localizacoes", TEXT_LIST, "no", "array of strings"),
             FieldDoc(
@@ -89,7 +113,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
             FieldDoc(
                 "filial", TEXT, "no", "numeroCadastro of a subsidiary (`Filial não encontrada`)"
             ),
-            FieldDoc("cargo", TEXT, "no", "job title, up to 150 chars"),
+            FieldDoc("cargo", TEXT, "no", "job title, up to 150 chars", chars(150, 0)),
         ),
         [
             {
@@ -106,8 +130,8 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
     "costcenter": RouteDoc(
         "Cost centers, upserted by código",
         (
-            FieldDoc("codigo", TEXT, "yes", "1–30 chars; the key"),
-            FieldDoc("nome", TEXT, "on insert", "1–150 chars"),
+            FieldDoc("codigo", TEXT, "yes", "1–30 chars; the key", chars(30)),
+            FieldDoc("nome", TEXT, "on insert", "1–150 chars", chars(150)),
         ),
         [
             {"codigo": "1", "nome": "Centro de custo 1"},
@@ -136,6 +160,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 TEXT,
                 "INS/ALT",
                 "`AAAA-MM-DD` or `AAAA-MM-DDTHH:MM` (`Data inicial inválida`)",
+                ABSENCE_TIME,
             ),
             FieldDoc(
                 "fim",
@@ -144,6 +169,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "same formats, date-only = end of day, `24:00` allowed (`Data final inválida`); "
                 "after inicio (`Data final anterior à data inicial`); no overlap "
                 "(`Afastamento sobreposto a outro afastamento`)",
+                ABSENCE_TIME,
             ),
             FieldDoc(
                 "ignora_bloqueio", BOOLEAN, "no", "bypass locked competences (`Período bloqueado`)"
@@ -169,7 +195,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "yes",
                 "CNPJ or CPF with valid check digits (`CNPJ/CPF inválido`)",
             ),
-            FieldDoc("razaoSocial", TEXT, "on insert", "1–150 chars"),
+            FieldDoc("razaoSocial", TEXT, "on insert", "1–150 chars", chars(150)),
             FieldDoc("telefoneDDD", TEXT, "no", "2 digits (`DDD inválido`)"),
             FieldDoc("telefone", TEXT, "no", "8 or 9 digits (`Telefone inválido`)"),
             FieldDoc("cep", TEXT, "no", "8 digits (`CEP inválido`)"),
@@ -178,7 +204,13 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
             FieldDoc("bairro", TEXT, "no", "district"),
             FieldDoc("cidade", TEXT, "no", "city"),
             FieldDoc("estado", TEXT, "no", "a Brazilian state code (`UF inválida`)"),
-            FieldDoc("pais", TEXT, "no", "1–4 digits, default 1058 (`Campo inválido: pais`)"),
+            FieldDoc(
+                "pais",
+                TEXT,
+                "no",
+                "1–4 digits, default 1058 (`Campo inválido: pais`)",
+                {"pattern": "^[0-9]{1,4}$"},
+            ),
             FieldDoc("ativacao", BOOLEAN, "no", "default true; false deactivates"),
         ),
         [
@@ -198,8 +230,8 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
     "users": RouteDoc(
         "Platform users, upserted by e-mail",
         (
-            FieldDoc("email", TEXT, "yes", "the key, case-insensitive (`E-mail inválido`)"),
-            FieldDoc("nome", TEXT, "on insert", "1–150 chars"),
+            FieldDoc("email", TEXT, "yes", "the key, case-insensitive (`E-mail inválido`)", EMAIL),
+            FieldDoc("nome", TEXT, "on insert", "1–150 chars", chars(150)),
             FieldDoc(
                 "perfil", TEXT, "on insert", "a profile of the catalog (`Perfil não encontrado`)"
             ),
@@ -218,10 +250,18 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
     "paymentDate": RouteDoc(
         "Payroll payment dates, upserted by (ano, mes, localizacao)",
         (
-            FieldDoc("ano", TEXT, "yes", "4 digits (`Competência inválida`)"),
-            FieldDoc("mes", TEXT, "yes", "1–12 (`Competência inválida`)"),
             FieldDoc(
-                "dataPagamento", TEXT, "on insert", "`AAAA-MM-DD` (`Data de pagamento inválida`)"
+                "ano", TEXT, "yes", "4 digits (`Competência inválida`)", {"pattern": "^[0-9]{4}$"}
+            ),
+            FieldDoc(
+                "mes", TEXT, "yes", "1–12 (`Competência inválida`)", {"pattern": "^[0-9]{1,2}$"}
+            ),
+            FieldDoc(
+                "dataPagamento",
+                TEXT,
+                "on insert",
+                "`AAAA-MM-DD` (`Data de pagamento inválida`)",
+                ISO_DATE,
             ),
             FieldDoc("localizacao", TEXT, "no", "empty = the whole company"),
             FieldDoc(
@@ -229,6 +269,7 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 TEXT,
                 "no",
                 "absent = upsert; `DEL` removes (`Data de pagamento não encontrada`)",
+                {"enum": ["DEL"], "description": "any case"},
             ),
         ),
         [{"ano": "2024", "mes": "3", "dataPagamento": "2024-04-05"}],
@@ -244,9 +285,13 @@ ROUTE_DOCS: dict[str, RouteDoc] = {
                 "the key (`Código interno já cadastrado`, `Antecipação não encontrada`)",
             ),
             FieldDoc("matricula", TEXT, "INS/ALT", "an employee (`Funcionário não encontrado`)"),
-            FieldDoc("data", TEXT, "INS/ALT", "`AAAA-MM-DD` (`Campo inválido: data`)"),
+            FieldDoc("data", TEXT, "INS/ALT", "`AAAA-MM-DD` (`Campo inválido: data`)", ISO_DATE),
             FieldDoc(
-                "valor", TEXT, "INS/ALT", "> 0, `.` or `,` decimals, at most 2 (`Valor inválido`)"
+                "valor",
+                TEXT,
+                "INS/ALT",
+                "> 0, `.` or `,` decimals, at most 2 (`Valor inválido`)",
+                {"pattern": "^[0-9]+([.,][0-9]{1,2})?$", "examples": ["1500,00"]},
             ),
         ),
         [

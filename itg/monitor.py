@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 import orjson
 
 from itg.errors import NotFoundError, ProcessExpiredError
+from itg.outcomes import final_status
 from itg.settings import Settings
 from itg.storage import monitor as store
 from itg.storage.database import Database
 from itg.storage.monitor import ProcessRow
-from itg.storage.queue import final_status
 from itg.storage.schema import FINAL_STATUSES, PROCESSING, QUEUED
 from itg.timeutil import iso, utcnow
 

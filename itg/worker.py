@@ -18,13 +18,14 @@ import orjson
 from itg.domain import messages
 from itg.errors import LeaseLostError
 from itg.metrics import Metrics
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, Service
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
 from itg.storage.purge import purge
-from itg.storage.queue import Claim, RecordError
+from itg.storage.queue import Claim
 from itg.timeutil import utcnow
 
 log = logging.getLogger("itg.worker")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from itg.domain import messages as msg
 from itg.domain.dates import competence_interval, parse_competence, parse_end, parse_start
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record
 from itg.services.fields import Fields
 from itg.services.operations import (
@@ -24,7 +25,6 @@ from itg.services.operations import (
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_chunk_with
 from itg.storage.catalogs import catalog_key, locked_competences
-from itg.storage.queue import RecordError
 from itg.storage.rows import Row, load_rows
 from itg.storage.schema import absences, reasons
 

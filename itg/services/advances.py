@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from itg.domain import messages as msg
 from itg.domain.dates import parse_iso_date
 from itg.domain.money import parse_amount
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record
 from itg.services.operations import (
     KEY,
@@ -25,7 +26,6 @@ from itg.services.operations import (
 )
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_chunk_with
-from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
 from itg.storage.schema import advances
 

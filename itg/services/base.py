@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from itg.domain.coerce import identifier_text
-from itg.storage.queue import RecordError
+from itg.outcomes import RecordError
 
 Record = Mapping[str, Any]
 IndexedRecord = tuple[int, Record]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from itg.domain import messages as msg
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
-from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
 from itg.storage.schema import cost_centers
 

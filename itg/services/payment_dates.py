@@ -11,11 +11,11 @@ from typing import Any
 
 from itg.domain import messages as msg
 from itg.domain.dates import parse_iso_date
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_in_order, removal_requested
-from itg.storage.queue import RecordError
 from itg.storage.rows import Row, load_rows
 from itg.storage.schema import payment_dates
 

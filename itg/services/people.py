@@ -13,12 +13,12 @@ from itg.domain import messages as msg
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
 from itg.domain.dates import parse_br_date
 from itg.domain.documents import is_valid_cpf, is_valid_pis
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_chunk_with, set_text
 from itg.storage.catalogs import catalog_key
-from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
 from itg.storage.schema import cost_centers, people, schedules, subsidiaries
 

@@ -14,11 +14,11 @@ from itg.domain import messages as msg
 from itg.domain.coerce import digits_only
 from itg.domain.contact import is_valid_cep, is_valid_ddd, is_valid_phone, is_valid_uf
 from itg.domain.documents import is_valid_cnpj_or_cpf
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_in_order, set_text
-from itg.storage.queue import RecordError
 from itg.storage.rows import load_rows
 from itg.storage.schema import subsidiaries
 

@@ -13,9 +13,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection
 
 from itg.domain import messages as msg
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record
 from itg.services.fields import Fields
-from itg.storage.queue import RecordError
 
 Parsed = TypeVar("Parsed")
 Parsed_contra = TypeVar("Parsed_contra", contravariant=True)

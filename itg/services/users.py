@@ -10,12 +10,12 @@ import orjson
 
 from itg.domain import messages as msg
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
+from itg.outcomes import RecordError
 from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
 from itg.services.fields import Fields
 from itg.services.rowindex import RowIndex
 from itg.services.upsert import apply_in_order, removal_requested, set_text
 from itg.storage.catalogs import catalog_key
-from itg.storage.queue import RecordError
 from itg.storage.rows import load_all, load_rows
 from itg.storage.schema import platform_users, profiles
 

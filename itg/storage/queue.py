@@ -28,14 +28,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from itg.errors import LeaseLostError
+from itg.outcomes import RecordError, final_status
 from itg.storage.database import Database
 from itg.storage.schema import (
-    DONE,
-    ERROR,
     PROCESSING,
     QUEUED,
     UNFINISHED_SQL,
-    WARNING,
     companies,
     company_turns,
     record_errors,
@@ -60,19 +58,6 @@ class Claim:
     failed: int
     payload: bytes
     created_at: datetime  # when the request was accepted (its latency runs from here)
-
-
-@dataclass(frozen=True)
-class RecordError:
-    index: int
-    identifier: str
-    messages: tuple[str, ...]
-
-
-def final_status(total: int, failed: int) -> str:
-    if failed == 0:
-        return DONE
-    return ERROR if failed == total else WARNING
 
 
 def claim_next(db: Database, lease_seconds: float) -> Claim | None:

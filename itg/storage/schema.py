@@ -28,23 +28,24 @@ from sqlalchemy import (
     text,
 )
 
+from itg.outcomes import FINAL_STATUSES, STATUSES, Status
+
 metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-QUEUED = "queued"
-PROCESSING = "processing"
-DONE = "done"
-WARNING = "warning"
-ERROR = "error"
-FINAL_STATUSES = (DONE, WARNING, ERROR)
-STATUSES = (QUEUED, PROCESSING, *FINAL_STATUSES)
-_STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
+# Plain-text status values for the queries that compare with them.
+QUEUED = Status.QUEUED.value
+PROCESSING = Status.PROCESSING.value
+DONE = Status.DONE.value
+WARNING = Status.WARNING.value
+ERROR = Status.ERROR.value
+_STATUS_LIST = ", ".join(f"'{s.value}'" for s in STATUSES)
 # The predicate of the partial index of unfinished requests. Queries that must use that index
 # say it in these very words: SQLite matches a partial index only on the same literal terms.
 UNFINISHED_SQL = "status IN ('queued', 'processing')"
-_FINAL_LIST = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
+_FINAL_LIST = ", ".join(f"'{s.value}'" for s in FINAL_STATUSES)
 
 
 def _company_fk() -> Column[int]:

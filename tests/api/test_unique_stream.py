@@ -17,11 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from itg import monitor
+from itg.outcomes import RecordError
 from itg.settings import Settings
 from itg.storage import monitor as store
 from itg.storage import queue
 from itg.storage.database import Database
-from itg.storage.queue import Claim, RecordError
+from itg.storage.queue import Claim
 from itg.storage.schema import FINAL_STATUSES, PROCESSING, QUEUED
 from itg.timeutil import iso
 

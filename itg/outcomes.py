@@ -1,0 +1,43 @@
+"""What processing a request produces: its status and its failed records (SPEC 1.6, 2.2).
+
+A neutral module: storage writes these, services produce them, the read side shows them;
+none of those layers owns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A request's state: queued → processing → one final value (enforced by the schema)."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"  # every record succeeded
+    WARNING = "warning"  # some failed
+    ERROR = "error"  # all failed
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES: tuple[Status, ...] = (Status.DONE, Status.WARNING, Status.ERROR)
+STATUSES: tuple[Status, ...] = tuple(Status)
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One failed record: its position in the request, its identifier, all its messages."""
+
+    index: int
+    identifier: str
+    messages: tuple[str, ...]
+
+
+def final_status(total: int, failed: int) -> Status:
+    if failed == 0:
+        return Status.DONE
+    return Status.ERROR if failed == total else Status.WARNING

@@ -102,6 +102,7 @@ def run() -> list[Figure]:
 
 
 def _measure_engine(engine: str, url: str, directory: Path) -> list[Size]:
+    from itg.permissions import all_routes
     from itg.settings import Settings
     from itg.storage import tenants
     from itg.storage.database import open_database
@@ -111,7 +112,7 @@ def _measure_engine(engine: str, url: str, directory: Path) -> list[Size]:
     db = open_database(settings)
     try:
         upgrade_schema(db)
-        created = tenants.bootstrap(db, BACKLOG_COMPANY, "Backlog", USERNAME)
+        created = tenants.bootstrap(db, BACKLOG_COMPANY, "Backlog", USERNAME, all_routes())
         assert created is not None, "the bench database must be new"
         backlog_company, user, password = created
         other = tenants.create_company(db, OTHER_COMPANY, "Other")

@@ -86,7 +86,7 @@ def run() -> list[Figure]:
 
 
 def _measure(engine: str, url: str, directory: Path) -> Outcome:
-    from itg.permissions import ALL_ROUTES
+    from itg.permissions import all_routes
     from itg.settings import Settings
     from itg.storage import tenants
     from itg.storage.database import open_database
@@ -95,11 +95,11 @@ def _measure(engine: str, url: str, directory: Path) -> Outcome:
     db = open_database(Settings(database_url=url))
     try:
         upgrade_schema(db)
-        created = tenants.bootstrap(db, A_CODE, "Company A", A_USER)
+        created = tenants.bootstrap(db, A_CODE, "Company A", A_USER, all_routes())
         assert created is not None, "the bench database must be new"
         a, _, a_password = created
         b = tenants.create_company(db, B_CODE, "Company B")
-        _, b_password = tenants.create_service_user(db, B_USER, B_CODE, ALL_ROUTES)
+        _, b_password = tenants.create_service_user(db, B_USER, B_CODE, all_routes())
         a_headers = basic_headers(A_USER, a_password)
         b_headers = basic_headers(B_USER, b_password)
         bodies = [people_body(n * A_RECORDS, A_RECORDS) for n in range(A_REQUESTS)]

@@ -30,7 +30,7 @@ import orjson
 
 from itg import __version__
 from itg.errors import ConfigError, ItgError, UsageError
-from itg.permissions import WRITE_ROUTES
+from itg.permissions import write_routes
 
 log = logging.getLogger("itg.client")
 
@@ -70,7 +70,7 @@ class ItgTransportError(ClientError):
     """The server could not be reached, or its answer was lost or unreadable."""
 
 
-class RecordError(ClientError):
+class UnsendableRecordError(ClientError):
     """A record cannot be sent (not an object, not serialisable, too large); nothing was sent."""
 
     def __init__(self, index: int, problem: str) -> None:
@@ -96,8 +96,8 @@ class Accepted:
 
 def check_route(route: str) -> None:
     """A write route of SPEC 1.4, or UsageError naming the valid ones."""
-    if route not in WRITE_ROUTES:
-        raise UsageError(f"unknown route name {route!r} (use {', '.join(WRITE_ROUTES)})")
+    if route not in write_routes():
+        raise UsageError(f"unknown route name {route!r} (use {', '.join(write_routes())})")
 
 
 def is_final(report: Mapping[str, Any]) -> bool:
@@ -197,7 +197,8 @@ class Client:
         """Post `records` in order, in as many requests as the limits need; [] for no records.
 
         Every record is serialised and checked first, so a record that cannot be sent (not an
-        object, or alone over the body limit) raises RecordError before any request is made.
+        object, or alone over the body limit) raises UnsendableRecordError before any request
+        is made.
         `on_accepted` is called after each accepted request (before the next is sent).
         """
         check_route(route)
@@ -263,13 +264,13 @@ class Client:
 
     def _serialise(self, index: int, record: Mapping[str, Any]) -> bytes:
         if not isinstance(record, Mapping):
-            raise RecordError(index, f"must be an object, not {type(record).__name__}")
+            raise UnsendableRecordError(index, f"must be an object, not {type(record).__name__}")
         try:
             part = orjson.dumps(record if isinstance(record, dict) else dict(record))
         except orjson.JSONEncodeError as exc:
-            raise RecordError(index, f"cannot be serialised as JSON ({exc})") from None
+            raise UnsendableRecordError(index, f"cannot be serialised as JSON ({exc})") from None
         if len(part) + 2 > self.max_body_bytes:
-            raise RecordError(
+            raise UnsendableRecordError(
                 index,
                 f"is {len(part):,} bytes of JSON: alone it exceeds the request body limit of "
                 f"{self.max_body_bytes:,} bytes",

@@ -1,4 +1,6 @@
-"""One exception root for itg; each boundary (HTTP, CLI) translates these once."""
+"""One exception root for itg; each boundary translates these once: HTTP statuses in
+itg/api/error_handlers.py (a new error class gets its row there), exit statuses in
+itg/cli/main.py."""
 
 
 class ItgError(Exception):

@@ -34,15 +34,6 @@ class Settings:
     # Slow or abusive connections (SPEC 6): see itg/api/connections.py.
     read_timeout_seconds: float = 30.0
     max_connections: int = 1000
-    # Fault injection for the crash tests (tests/crash), off by default; never set them in
-    # production. A record whose identifier equals `test_fail_identifier` makes its chunk
-    # raise inside the worker, as a bug would; `test_chunk_delay_seconds` holds every chunk's
-    # transaction open that long after applying it, so that a kill can land inside a chunk.
-    test_fail_identifier: str = ""
-    test_chunk_delay_seconds: float = 0.0
-    # Makes writing the internal-error entries of a request that exhausted its attempts fail,
-    # so that the minimal ending of SPEC 3.4 runs.
-    test_fail_error_rows: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -61,12 +52,6 @@ class Settings:
             sqlite_synchronous=read.choice("ITG_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
             read_timeout_seconds=read.number("ITG_READ_TIMEOUT_SECONDS", 30.0, float, minimum=0.1),
             max_connections=read.number("ITG_MAX_CONNECTIONS", 1000, int, minimum=1),
-            # For fault-injection tests only (see the fields above).
-            test_fail_identifier=read.text("ITG_TEST_FAIL_IDENTIFIER", ""),
-            test_chunk_delay_seconds=read.number(
-                "ITG_TEST_CHUNK_DELAY_SECONDS", 0.0, float, minimum=0
-            ),
-            test_fail_error_rows=read.text("ITG_TEST_FAIL_ERROR_ROWS", "") == "1",
         )
         return settings.with_overrides(**overrides)
 

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 import orjson
@@ -19,10 +20,12 @@ from itg.domain import messages
 from itg.errors import LeaseLostError
 from itg.metrics import Metrics
 from itg.outcomes import RecordError
+from itg.processes.visibility import cutoffs
 from itg.services.base import ChunkContext, Service
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue
+from itg.storage.chunk_store import SqlChunkStore
 from itg.storage.database import Database
 from itg.storage.purge import purge
 from itg.storage.queue import Claim
@@ -36,6 +39,25 @@ PURGE_EVERY_SECONDS = 60.0
 RETRY_DELAYS_SECONDS = (1.0, 2.0)
 
 
+class WorkerHooks:
+    """Points in the worker where tests inject faults (a kill landing inside a chunk, a bug,
+    storage refusing the error entries); production runs these no-ops.
+
+    tests/crash/faulty_itg.py overrides them and installs them in a real `itg serve` or
+    `itg worker` process (see `itg.cli.main.main`).
+    """
+
+    def after_chunk_applied(self, service: Service, chunk: Sequence[tuple[int, Any]]) -> None:
+        """Inside the chunk's transaction, after its records, errors and `done` were written."""
+
+    def before_error_entries_commit(self) -> None:
+        """Inside the transaction that fails a request's remaining records after repeated
+        faults (SPEC 3.4), after its entries were written."""
+
+
+NO_HOOKS = WorkerHooks()
+
+
 class Worker:
     def __init__(
         self,
@@ -46,9 +68,11 @@ class Worker:
         wakeup: threading.Event | None = None,
         metrics: Metrics | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS,
+        hooks: WorkerHooks = NO_HOOKS,
     ) -> None:
         self.db = db
         self.retry_delays = retry_delays
+        self.hooks = hooks
         self.settings = settings
         self.services = services
         self.wakeup = wakeup or threading.Event()
@@ -125,11 +149,12 @@ class Worker:
             chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
             with self.db.write() as conn:
                 now = queue.fence(conn, claim, self.settings.lease_seconds)
-                errors = service.apply_chunk(ChunkContext(conn, claim.company_id, now), chunk)
+                store = SqlChunkStore(conn, claim.company_id)
+                errors = service.apply_chunk(ChunkContext(store, now), chunk)
                 done, failed = done + len(chunk), failed + len(errors)
                 final = queue.advance(conn, claim, done, failed, errors)
                 latency = _latency(claim) if final else None
-                self._injected_faults(service, chunk)
+                self.hooks.after_chunk_applied(service, chunk)
             self.metrics.chunk_committed(
                 claim.route, len(chunk) - len(errors), len(errors), latency
             )
@@ -181,24 +206,6 @@ class Worker:
         self.metrics.chunk_committed(claim.route, 0, claim.total - claim.done, _latency(claim))
         log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
 
-    def _injected_error_row_fault(self) -> None:
-        """Test-only (ITG_TEST_FAIL_ERROR_ROWS): writing the internal-error entries fails too,
-        as when the payload itself holds what storage refuses."""
-        if self.settings.test_fail_error_rows:
-            raise RuntimeError("injected fault: error entries (ITG_TEST_FAIL_ERROR_ROWS)")
-
-    def _injected_faults(self, service: Service, chunk: list[tuple[int, Any]]) -> None:
-        """Test-only fault injection (ITG_TEST_*, off by default), run inside the chunk's
-        transaction after it was applied: hold the transaction open so that a kill lands
-        inside a chunk, then fail like a bug would when the chunk holds the poison record."""
-        if self.settings.test_chunk_delay_seconds:
-            time.sleep(self.settings.test_chunk_delay_seconds)
-        poison = self.settings.test_fail_identifier
-        if poison and any(
-            isinstance(record, dict) and service.identifier(record) == poison for _, record in chunk
-        ):
-            raise RuntimeError(f"injected fault: record {poison!r} (ITG_TEST_FAIL_IDENTIFIER)")
-
     def _fail_remaining(self, claim: Claim) -> None:
         """Fail every remaining record with `Erro interno ao processar registro`.
 
@@ -220,12 +227,12 @@ class Worker:
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)
-            self._injected_error_row_fault()
+            self.hooks.before_error_entries_commit()
 
     def _maybe_purge(self) -> None:
         if time.monotonic() >= self._next_purge:
             self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-            removed = purge(self.db, self.settings, utcnow())
+            removed = purge(self.db, cutoffs(self.settings, utcnow()).gone_by)
             if removed:
                 log.info("purged %s expired processes", removed)
 
@@ -246,16 +253,23 @@ def _latency(claim: Claim) -> float:
 
 
 class WorkerPool:
-    """N worker threads sharing one stop signal (embedded in `itg serve`, or `itg worker`)."""
+    """N worker threads sharing one stop signal and one wake-up event (embedded in
+    `itg serve`, or `itg worker`); `with pool:` runs them for the block's duration."""
 
     def __init__(
-        self, db: Database, settings: Settings, count: int, metrics: Metrics | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        count: int,
+        metrics: Metrics | None = None,
+        *,
+        hooks: WorkerHooks = NO_HOOKS,
     ) -> None:
-        self.wakeup = threading.Event()
+        self.wakeup = threading.Event()  # set by the API after each accepted request
         self.stop = threading.Event()
         self._threads = [
             threading.Thread(
-                target=Worker(db, settings, wakeup=self.wakeup, metrics=metrics).run,
+                target=Worker(db, settings, wakeup=self.wakeup, metrics=metrics, hooks=hooks).run,
                 args=(self.stop,),
                 name=f"itg-worker-{n}",
                 daemon=True,
@@ -274,3 +288,15 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> WorkerPool:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from itg.permissions import ALL_ROUTES
+from itg.permissions import all_routes
 from itg.storage import tenants
 from itg.storage.database import Database
 
@@ -30,5 +30,5 @@ def basic_auth(username: str, password: str) -> dict[str, str]:
 def make_tenant(db: Database, code: str, routes: tuple[str, ...] | None = None) -> Tenant:
     """A company with one service user (all routes unless `routes` says otherwise)."""
     company = tenants.create_company(db, code, f"Company {code}")
-    user, password = tenants.create_service_user(db, f"user-{code}", code, routes or ALL_ROUTES)
+    user, password = tenants.create_service_user(db, f"user-{code}", code, routes or all_routes())
     return Tenant(company.code, company.id, user.username, password)

@@ -1,69 +1,58 @@
-"""The app factory: builds the FastAPI application from Settings (nothing at import time)."""
+"""The app factory: builds the FastAPI application from Settings (nothing at import time).
+
+HTTP only: the database, the metrics and any embedded workers belong to the caller
+(`itg serve`, itg/cli/server.py), which hands the app what the routes share with them.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from http import HTTPStatus
 
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse
 
 from itg import __version__
 from itg.api.auth import Authenticator
 from itg.api.context import ApiContext
 from itg.api.dashboard import register_dashboard
+from itg.api.error_handlers import install_error_handlers
 from itg.api.intake import write_endpoint
-from itg.api.monitor import healthz_endpoint, metrics_endpoint, process_endpoint
+from itg.api.monitor import process_endpoint
 from itg.api.openapi import document_security, process_route_openapi, write_route_openapi
+from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
-from itg.api.record_docs import ROUTE_DOCS
-from itg.api.responses import ApiError, error_response
-from itg.errors import NotFoundError, ProcessExpiredError
 from itg.metrics import Metrics
-from itg.monitor import FinishedReports
+from itg.processes.report import FinishedReports
 from itg.services.registry import SERVICES
 from itg.settings import Settings
-from itg.storage.database import Database, open_database
-from itg.worker import WorkerPool
-
-log = logging.getLogger("itg.api")
+from itg.storage.database import Database
 
 
-def create_app(settings: Settings, db: Database | None = None, *, workers: int = 0) -> FastAPI:
-    """The API; with `workers` > 0 it also runs that many embedded worker threads."""
-    database = db or open_database(settings)
-    metrics = Metrics(SERVICES)
-    pool = WorkerPool(database, settings, workers, metrics) if workers else None
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    metrics: Metrics | None = None,
+    wakeup: threading.Event | None = None,
+) -> FastAPI:
+    """The API over `db` (opened and disposed of by the caller).
+
+    `metrics` are this process's counters, shared with embedded workers (SPEC 1.7); `wakeup`
+    is set after each accepted request so that idle embedded workers look at once (their
+    pool's event). Without them (API-only, tests), the app keeps counters and an event of its
+    own.
+    """
     ctx = ApiContext(
         settings=settings,
-        db=database,
-        auth=Authenticator(database, settings.credential_cache_seconds),
-        wakeup=pool.wakeup if pool else threading.Event(),
+        db=db,
+        auth=Authenticator(db, settings.credential_cache_seconds),
+        wakeup=threading.Event() if wakeup is None else wakeup,
         finished_reports=FinishedReports(),
-        metrics=metrics,
+        metrics=Metrics(SERVICES) if metrics is None else metrics,
     )
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if pool:
-            pool.start()
-        try:
-            yield
-        finally:
-            if pool:
-                pool.shutdown()
-            if db is None:
-                database.dispose()
-
     app = FastAPI(
         title="itg — PontoWeb ITG2.0 integration API",
         version=__version__,
-        lifespan=lifespan,
         # `/people/` is an unknown path (404, SPEC 1.1), not a 307 without the error body of
         # SPEC 1.2; clients post to the exact paths of the public API.
         redirect_slashes=False,
@@ -74,11 +63,7 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
             f"/{service.route}",
             write_endpoint(ctx, service),
             methods=["POST"],
-            **write_route_openapi(
-                ROUTE_DOCS[service.route],
-                service.accepted_message,
-                settings.max_records,
-            ),
+            **write_route_openapi(service.doc, service.accepted_message, settings.max_records),
         )
     app.add_api_route("/process", process_endpoint(ctx), methods=["GET"], **process_route_openapi())
     app.add_api_route(
@@ -93,34 +78,6 @@ def create_app(settings: Settings, db: Database | None = None, *, workers: int =
         tags=["operations"],
         response_class=PlainTextResponse,
     )
-    _install_error_handlers(app)
+    install_error_handlers(app)
     document_security(app)
     return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every non-2xx answer has the body {"error":{"code","message"}} (SPEC 1.2)."""
-
-    async def api_error(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return exc.response()
-
-    async def http_error(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        return error_response(exc.status_code, HTTPStatus(exc.status_code).phrase, exc.headers)
-
-    async def not_found(_request: Request, exc: Exception) -> Response:
-        return error_response(404, str(exc))
-
-    async def expired(_request: Request, exc: Exception) -> Response:
-        return error_response(410, str(exc))
-
-    async def internal(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(500, "Internal Server Error")
-
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(NotFoundError, not_found)
-    app.add_exception_handler(ProcessExpiredError, expired)
-    app.add_exception_handler(Exception, internal)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from itg.api.auth import Authenticator
 from itg.metrics import Metrics
-from itg.monitor import FinishedReports
+from itg.processes.report import FinishedReports
 from itg.settings import Settings
 from itg.storage.database import Database
 

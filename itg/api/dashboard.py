@@ -21,12 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from itg import listing
 from itg.api.auth import Principal
 from itg.api.context import ApiContext
 from itg.api.openapi import error_responses
 from itg.api.processes import parse_list_query
-from itg.permissions import PROCESS_ROUTE, WRITE_ROUTES
+from itg.permissions import PROCESS_ROUTE, write_routes
+from itg.processes import listing
 from itg.storage.schema import STATUSES
 from itg.timeutil import iso
 
@@ -131,7 +131,7 @@ class DashboardPages:
             status=query.filters.status,
             route=query.filters.route,
             statuses=STATUSES,
-            routes=WRITE_ROUTES,
+            routes=write_routes(),
             kept=kept,
             newest_url=_url(kept) if query.after is not None else None,
             older_url=_url({**kept, "cursor": page.next_cursor}) if page.next_cursor else None,

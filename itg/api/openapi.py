@@ -1,7 +1,7 @@
 """OpenAPI descriptions of the routes: record schemas, examples, the error shape and statuses.
 
 The handlers read raw requests (one bounded read, one parse), so FastAPI cannot infer these
-schemas; they are written here from the record docs instead.
+schemas; they are written here from each service's `doc` (itg/services/docs.py) instead.
 
 What the document promises (SPEC 1.7, 6; docs/decisions.md "OpenAPI"): every request-level
 constraint exactly as the server checks it (the shape checks of 1.4, `Accept-Version` of 1.3,
@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from itg.api.record_docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
-from itg.permissions import WRITE_ROUTES
+from itg.permissions import write_routes
+from itg.services.docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
 from itg.storage.schema import STATUSES
 
 # What Python's `str.strip()` removes (the characters whose `isspace()` is true), spelled
@@ -82,8 +82,13 @@ PROGRESS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 STATUS_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(STATUSES)}
-ROUTE_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(WRITE_ROUTES)}
 TIME_SCHEMA: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
+def route_schema() -> dict[str, Any]:
+    """A write route's name: one of the registry's, read when the document is built."""
+    return {"type": "string", "enum": list(write_routes())}
+
 
 VERSION_DESCRIPTION = (
     "`v2` in any case; trimmed, and absent or blank means `v2`. Anything else is 400 "
@@ -300,57 +305,60 @@ ERROR_ENTRY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-MONITOR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "data",
-        "company",
-        "unique",
-        "subunique",
-        "status",
-        "progress",
-        "route",
-        "created_at",
-        "finished_at",
-    ],
-    "properties": {
-        "data": {
-            "type": "object",
-            "required": ["errors"],
-            "properties": {"errors": {"type": "array", "items": ERROR_ENTRY_SCHEMA}},
-        },
-        "company": {"type": "string"},
-        "unique": {"type": "string", "pattern": ID_PATTERN},
-        "subunique": {
-            "type": ["string", "null"],
-            "pattern": ID_PATTERN,
-            "description": "`null` with `?unique=`",
-        },
-        "status": STATUS_SCHEMA,
-        "progress": PROGRESS_SCHEMA,
-        "route": {
-            "type": ["string", "null"],
-            "enum": [*WRITE_ROUTES, None],
-            "description": "With `?unique=`: `null` when the window's routes differ",
-        },
-        "created_at": TIME_SCHEMA,
-        "finished_at": {**TIME_SCHEMA, "type": ["string", "null"]},
-        "processes": {
-            "type": "array",
-            "description": "With `?unique=` only: the window's requests in acceptance order",
-            "items": {
+
+def monitor_schema() -> dict[str, Any]:
+    """The body of GET /process (SPEC 1.6)."""
+    return {
+        "type": "object",
+        "required": [
+            "data",
+            "company",
+            "unique",
+            "subunique",
+            "status",
+            "progress",
+            "route",
+            "created_at",
+            "finished_at",
+        ],
+        "properties": {
+            "data": {
                 "type": "object",
-                "required": ["subunique", "route", "status", "progress"],
-                "properties": {
-                    "subunique": {"type": "string", "pattern": ID_PATTERN},
-                    "route": ROUTE_SCHEMA,
-                    "status": STATUS_SCHEMA,
-                    "progress": PROGRESS_SCHEMA,
+                "required": ["errors"],
+                "properties": {"errors": {"type": "array", "items": ERROR_ENTRY_SCHEMA}},
+            },
+            "company": {"type": "string"},
+            "unique": {"type": "string", "pattern": ID_PATTERN},
+            "subunique": {
+                "type": ["string", "null"],
+                "pattern": ID_PATTERN,
+                "description": "`null` with `?unique=`",
+            },
+            "status": STATUS_SCHEMA,
+            "progress": PROGRESS_SCHEMA,
+            "route": {
+                "type": ["string", "null"],
+                "enum": [*write_routes(), None],
+                "description": "With `?unique=`: `null` when the window's routes differ",
+            },
+            "created_at": TIME_SCHEMA,
+            "finished_at": {**TIME_SCHEMA, "type": ["string", "null"]},
+            "processes": {
+                "type": "array",
+                "description": "With `?unique=` only: the window's requests in acceptance order",
+                "items": {
+                    "type": "object",
+                    "required": ["subunique", "route", "status", "progress"],
+                    "properties": {
+                        "subunique": {"type": "string", "pattern": ID_PATTERN},
+                        "route": route_schema(),
+                        "status": STATUS_SCHEMA,
+                        "progress": PROGRESS_SCHEMA,
+                    },
                 },
             },
         },
-    },
-}
+    }
 
 
 def _id_parameter(name: str, description: str) -> dict[str, Any]:
@@ -386,7 +394,7 @@ def process_route_openapi() -> dict[str, Any]:
                 "description": "The process",
                 "content": {
                     "application/json": {
-                        "schema": MONITOR_SCHEMA,
+                        "schema": monitor_schema(),
                         "example": {
                             "data": {
                                 "errors": [

@@ -9,24 +9,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from itg import listing
 from itg.api.context import ApiContext
 from itg.api.openapi import (
     ID_PATTERN,
     PROGRESS_SCHEMA,
-    ROUTE_SCHEMA,
     STATUS_SCHEMA,
     TIME_SCHEMA,
     error_responses,
+    route_schema,
     trimmed,
     version_parameters,
 )
-from itg.api.responses import ApiError, json_response
+from itg.api.responses import json_response
 from itg.api.versioning import check_version
-from itg.errors import UsageError
-from itg.permissions import PROCESS_ROUTE, WRITE_ROUTES
+from itg.permissions import PROCESS_ROUTE, write_routes
+from itg.processes import listing
 from itg.storage.schema import STATUSES
-from itg.timeutil import iso
 
 # 1–4 ASCII digits whose value is 1–500 (listing._LIMIT_TEXT, MAX_LIMIT).
 LIMIT_DIGITS = "0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-4][0-9]{2}|0?500"
@@ -41,35 +39,15 @@ def processes_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Respons
         page = await run_in_threadpool(
             listing.list_processes, ctx.db, ctx.settings, principal.company_id, query
         )
-        return json_response(
-            {
-                "processes": [summary_json(process) for process in page.processes],
-                "next_cursor": page.next_cursor,
-            }
-        )
+        return json_response(listing.page_json(page))
 
     return list_processes
 
 
 def parse_list_query(request: Request) -> listing.ListQuery:
-    """The listing parameters of the query string; a refused one is a 400."""
-    try:
-        return listing.parse_query(request.query_params)
-    except UsageError as exc:
-        raise ApiError(400, str(exc)) from None
-
-
-def summary_json(process: listing.ProcessSummary) -> dict[str, Any]:
-    return {
-        "subunique": process.subunique,
-        "unique": process.unique,
-        "route": process.route,
-        "status": process.status,
-        "progress": {"done": str(process.done), "total": str(process.total)},
-        "errors": process.failed,
-        "created_at": iso(process.created_at),
-        "finished_at": iso(process.finished_at),
-    }
+    """The listing parameters of the query string; a refused one raises UsageError (a 400,
+    itg/api/error_handlers.py)."""
+    return listing.parse_query(request.query_params)
 
 
 def processes_route_openapi() -> dict[str, Any]:
@@ -92,7 +70,7 @@ def processes_route_openapi() -> dict[str, Any]:
         "properties": {
             "subunique": {"type": "string", "pattern": ID_PATTERN},
             "unique": {"type": "string", "pattern": ID_PATTERN},
-            "route": ROUTE_SCHEMA,
+            "route": route_schema(),
             "status": STATUS_SCHEMA,
             "progress": PROGRESS_SCHEMA,
             "errors": {"type": "integer", "minimum": 0, "description": "Records failed so far"},
@@ -113,7 +91,7 @@ def processes_route_openapi() -> dict[str, Any]:
         "openapi_extra": {
             "parameters": [
                 _filter("status", "One of the statuses", "|".join(STATUSES)),
-                _filter("route", "A write route's name", "|".join(WRITE_ROUTES)),
+                _filter("route", "A write route's name", "|".join(write_routes())),
                 {
                     "name": "since",
                     "in": "query",

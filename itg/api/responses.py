@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from itg.errors import ItgError
+
 
 def json_response(
     content: Any, status_code: int = 200, headers: dict[str, str] | None = None
@@ -25,8 +27,9 @@ def error_response(
     return json_response({"error": {"code": status_code, "message": message}}, status_code, headers)
 
 
-class ApiError(Exception):
-    """A request-level refusal with its status, message and extra headers."""
+class ApiError(ItgError):
+    """A request-level refusal with its status, message and extra headers (the HTTP edge's
+    own error; the domain's errors get their status from itg/api/error_handlers.py)."""
 
     def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)

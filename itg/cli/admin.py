@@ -18,6 +18,7 @@ from itg.cli.common import (
 from itg.domain.dates import parse_competence
 from itg.errors import UsageError
 from itg.permissions import parse_routes
+from itg.processes.visibility import cutoffs
 from itg.storage import catalogs, tenants
 from itg.storage.catalogs import CatalogKind
 from itg.storage.purge import purge
@@ -189,7 +190,7 @@ def purge_command(database: DatabaseOption = None, json: JsonOption = False) -> 
     """Apply the retention policy now (ITG_VALIDITY_SECONDS + ITG_RETENTION_DAYS)."""
     settings = settings_for(database)
     now = utcnow()
-    removed = purge(database_for(database), settings, now)
+    removed = purge(database_for(database), cutoffs(settings, now).gone_by)
     if json:
         print_json({"purged": removed, "at": iso(now)})
     else:

@@ -14,6 +14,7 @@ import typer
 from itg.cli import admin, server
 from itg.cli import client as client_commands
 from itg.errors import ItgError, UsageError
+from itg.worker import NO_HOOKS, WorkerHooks
 
 app = typer.Typer(
     name="itg",
@@ -35,11 +36,17 @@ app.command("status")(client_commands.status_command)
 app.command("watch")(client_commands.watch_command)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None, *, worker_hooks: WorkerHooks = NO_HOOKS) -> None:
+    """Run one command. `worker_hooks` reach the workers of `serve` and `worker` as the click
+    context object: the seam where tests/crash/faulty_itg.py plugs in its faults, so that no
+    setting or environment variable of production code exists for them."""
     command = typer.main.get_command(app)
     try:
         status = command.main(
-            args=list(argv) if argv is not None else None, prog_name="itg", standalone_mode=False
+            args=list(argv) if argv is not None else None,
+            prog_name="itg",
+            standalone_mode=False,
+            obj=worker_hooks,
         )
     except UsageError as exc:
         _fail(str(exc), 2)

@@ -1,4 +1,10 @@
-"""Server commands: init, serve, worker."""
+"""Server commands: init, serve, worker.
+
+`itg serve` assembles the process: the database, this process's metrics, the embedded
+WorkerPool and the HTTP app (which builds HTTP only and is handed what it shares with the
+workers). Both serve and worker take their worker hooks from the context object `main` was
+given: none in production (see `itg.cli.main.main`).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,13 @@ from itg.cli.common import (
     print_lines,
     settings_for,
 )
+from itg.metrics import Metrics
+from itg.permissions import all_routes
+from itg.services.registry import SERVICES
 from itg.storage import tenants
 from itg.storage.database import open_database
 from itg.storage.migrate import upgrade_schema
-from itg.worker import WorkerPool
+from itg.worker import NO_HOOKS, WorkerHooks, WorkerPool
 
 DEFAULT_COMPANY = "a000001"
 FIRST_USERNAME = "integrador"
@@ -35,7 +44,7 @@ def init_command(
     json: JsonOption = False,
 ) -> None:
     """Create or upgrade the schema; on an empty database, create a company and its first user."""
-    created = tenants.bootstrap(database_for(database), company, name, FIRST_USERNAME)
+    created = tenants.bootstrap(database_for(database), company, name, FIRST_USERNAME, all_routes())
     if created is None:
         if json:
             print_json({"company": None, "username": None, "password": None})
@@ -48,6 +57,7 @@ def init_command(
 
 
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=0, help="Embedded worker threads (0: API only).")] = 1,
@@ -64,7 +74,11 @@ def serve_command(
     settings = settings_for(database)
     db = open_database(settings)
     upgrade_schema(db)
-    app = create_app(settings, db, workers=workers)
+    # The API and the embedded workers share this process's counters (GET /metrics, SPEC 1.7)
+    # and the pool's wake-up event, which the API sets after each accepted request.
+    metrics = Metrics(SERVICES)
+    pool = WorkerPool(db, settings, workers, metrics, hooks=_worker_hooks(ctx))
+    app = create_app(settings, db, metrics=metrics, wakeup=pool.wakeup)
     config = uvicorn.Config(
         app,
         host=host,
@@ -86,12 +100,16 @@ def serve_command(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        server.run()
+        # The workers run while the API serves; on SIGTERM uvicorn stops listening and lets
+        # the open requests finish, then each worker finishes its chunk and releases its claim.
+        with pool:
+            server.run()
     finally:
         db.dispose()
 
 
 def worker_command(
+    ctx: typer.Context,
     concurrency: Annotated[int, typer.Option(min=1, help="Worker threads in this process.")] = 1,
     database: DatabaseOption = None,
 ) -> None:
@@ -99,7 +117,7 @@ def worker_command(
     _configure_logging()
     settings = settings_for(database)
     db = database_for(database)
-    pool = WorkerPool(db, settings, concurrency)
+    pool = WorkerPool(db, settings, concurrency, hooks=_worker_hooks(ctx))
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -108,12 +126,18 @@ def worker_command(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    pool.start()
-    logging.getLogger("itg.worker").info("%s worker(s) started", concurrency)
-    while not stopping.wait(1.0):
-        pass
-    pool.shutdown()
+    with pool:
+        logging.getLogger("itg.worker").info("%s worker(s) started", concurrency)
+        while not stopping.wait(1.0):
+            pass
     db.dispose()
+
+
+def _worker_hooks(ctx: typer.Context) -> WorkerHooks:
+    """The hooks `main` was given as the context object; tests/crash/faulty_itg.py passes
+    fault hooks, production none."""
+    hooks = ctx.find_object(WorkerHooks)
+    return NO_HOOKS if hooks is None else hooks
 
 
 def _configure_logging() -> None:

@@ -1,1 +1,2 @@
-"""One module per route: record rules (validate) and their effect (apply), chunk by chunk."""
+"""One module per route: record rules (parse, then apply against the chunk's view) and their
+OpenAPI doc, each module ending with one `Service` value (see base.py, registry.py)."""

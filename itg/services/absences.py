@@ -6,15 +6,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from itg.domain import messages as msg
+from itg.domain.catalog import catalog_key
 from itg.domain.dates import competence_interval, parse_competence, parse_end, parse_start
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record
+from itg.services.base import ChunkContext, Record, Row, Service
+from itg.services.docs import BOOLEAN, TEXT, FieldDoc, RouteDoc
 from itg.services.fields import Fields
 from itg.services.operations import (
     KEY,
+    OPERATION_DOC,
     Employees,
     Operation,
     OperationInput,
@@ -22,11 +22,6 @@ from itg.services.operations import (
     identifier,
     parse_operation_input,
 )
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_chunk_with
-from itg.storage.catalogs import catalog_key, locked_competences
-from itg.storage.rows import Row, load_rows
-from itg.storage.schema import absences, reasons
 
 Interval = tuple[datetime, datetime]  # half-open [inicio, fim)
 
@@ -77,7 +72,7 @@ def _moment(
     return moment
 
 
-class ChunkState:
+class AbsencesView:
     """Everything a chunk of absences can touch: employees, reasons, absences and locks,
     each loaded with one query."""
 
@@ -88,29 +83,22 @@ class ChunkState:
         # Absences by key (for INS/ALT/DEL) and every absence of the chunk's employees (for
         # overlaps), in one query.
         codes = {item.common.code for item in inputs if item.common.code}
-        loaded = load_rows(
-            ctx.conn, absences, ctx.company_id, {KEY: codes, "person_id": self.employees.ids}
+        self.absences = ctx.store.load(
+            "absences", {KEY: codes, "person_id": self.employees.ids}, key=KEY
         )
-        self.absences = RowIndex(absences, loaded, KEY)
         self.by_person: dict[int, list[Row]] = {}
-        for row in loaded:
+        for row in self.absences.loaded:
             self.by_person.setdefault(row["person_id"], []).append(row)
-        self.locked = _month_intervals(locked_competences(ctx.conn, ctx.company_id))
+        self.locked = _month_intervals(ctx.store.locked_competences())
 
     def _load_reasons(self, keys: set[str]) -> None:
-        rows = load_rows(
-            self.ctx.conn, reasons, self.ctx.company_id, {"code_key": keys, "description_key": keys}
-        )
+        rows = self.ctx.store.lookup("reasons", {"code_key": keys, "description_key": keys})
         self.reason_by_code: dict[str, int] = {}
         self.reason_by_description: dict[str, int] = {}
         # Descriptions need not be unique: the oldest reason wins, so the choice is stable.
         for row in sorted(rows, key=lambda r: r["id"]):
             self.reason_by_code.setdefault(row["code_key"], row["id"])
             self.reason_by_description.setdefault(row["description_key"], row["id"])
-
-    def flush(self, conn: Connection) -> None:
-        """Write the chunk's changes back (batched, see RowIndex.flush)."""
-        self.absences.flush(conn)
 
     def apply(self, item: AbsenceInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
@@ -206,12 +194,65 @@ def _month_intervals(competences: set[str]) -> list[Interval]:
     return [competence_interval(*month) for month in parsed if month is not None]
 
 
-class AbsencesService:
-    route = "absences"
-    accepted_message = "Absences Integration on progress"
+_MOMENT = {
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2})?$",
+    "examples": ["2024-01-11", "2024-01-11T10:00"],
+}
 
-    def identifier(self, record: Record) -> str:
-        return identifier(record)
+DOC = RouteDoc(
+    "Leaves, keyed by cod_interno (INS/ALT/DEL)",
+    (
+        OPERATION_DOC,
+        FieldDoc(
+            "cod_interno",
+            TEXT,
+            "yes",
+            "the key (`Código interno já cadastrado`, `Afastamento não encontrado`)",
+        ),
+        FieldDoc("matricula", TEXT, "INS/ALT", "an employee (`Funcionário não encontrado`)"),
+        FieldDoc(
+            "motivo",
+            TEXT,
+            "INS/ALT",
+            "reason code or description (`Motivo de afastamento não encontrado`)",
+        ),
+        FieldDoc(
+            "inicio",
+            TEXT,
+            "INS/ALT",
+            "`AAAA-MM-DD` or `AAAA-MM-DDTHH:MM` (`Data inicial inválida`)",
+            _MOMENT,
+        ),
+        FieldDoc(
+            "fim",
+            TEXT,
+            "INS/ALT",
+            "same formats, date-only = end of day, `24:00` allowed (`Data final inválida`); "
+            "after inicio (`Data final anterior à data inicial`); no overlap "
+            "(`Afastamento sobreposto a outro afastamento`)",
+            _MOMENT,
+        ),
+        FieldDoc(
+            "ignora_bloqueio", BOOLEAN, "no", "bypass locked competences (`Período bloqueado`)"
+        ),
+    ),
+    [
+        {
+            "matricula": "00000001",
+            "motivo": "Atestado médico",
+            "inicio": "2024-01-11T10:00",
+            "fim": "2024-01-15T23:00",
+            "cod_interno": "w289fdf2",
+            "operation": "INS",
+        }
+    ],
+)
 
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)
+SERVICE = Service(
+    route="absences",
+    accepted_message="Absences Integration on progress",
+    identifier=identifier,
+    parse=parse,
+    view=AbsencesView,
+    doc=DOC,
+)

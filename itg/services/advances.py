@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection
-
 from itg.domain import messages as msg
 from itg.domain.dates import parse_iso_date
 from itg.domain.money import parse_amount
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record
+from itg.services.base import ChunkContext, Record, Service
+from itg.services.docs import ISO_DATE, TEXT, FieldDoc, RouteDoc
 from itg.services.operations import (
     KEY,
+    OPERATION_DOC,
     Employees,
     Operation,
     OperationInput,
@@ -24,10 +23,6 @@ from itg.services.operations import (
     identifier,
     parse_operation_input,
 )
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_chunk_with
-from itg.storage.rows import load_rows
-from itg.storage.schema import advances
 
 # `valor` is Numeric(14, 2): twelve digits before the decimal separator at most.
 _MAX_AMOUNT = Decimal("1000000000000")
@@ -66,19 +61,14 @@ def parse(record: Record) -> AdvanceInput:
     return AdvanceInput(common, day, amount)
 
 
-class ChunkState:
+class AdvancesView:
     """The chunk's employees and advances, each loaded with one query."""
 
     def __init__(self, ctx: ChunkContext, inputs: Sequence[AdvanceInput]) -> None:
         self.ctx = ctx
         self.employees = Employees(ctx, [item.common for item in inputs])
         codes = {item.common.code for item in inputs if item.common.code}
-        loaded = load_rows(ctx.conn, advances, ctx.company_id, {KEY: codes})
-        self.advances = RowIndex(advances, loaded, KEY)
-
-    def flush(self, conn: Connection) -> None:
-        """Write the chunk's changes back (batched, see RowIndex.flush)."""
-        self.advances.flush(conn)
+        self.advances = ctx.store.load("advances", {KEY: codes}, key=KEY)
 
     def apply(self, item: AdvanceInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
@@ -110,12 +100,42 @@ class ChunkState:
         return []
 
 
-class AdvancesService:
-    route = "anticipate"
-    accepted_message = "Anticipate Integration on progress"
+DOC = RouteDoc(
+    "Salary advances, keyed by cod_interno (INS/ALT/DEL)",
+    (
+        OPERATION_DOC,
+        FieldDoc(
+            "cod_interno",
+            TEXT,
+            "yes",
+            "the key (`Código interno já cadastrado`, `Antecipação não encontrada`)",
+        ),
+        FieldDoc("matricula", TEXT, "INS/ALT", "an employee (`Funcionário não encontrado`)"),
+        FieldDoc("data", TEXT, "INS/ALT", "`AAAA-MM-DD` (`Campo inválido: data`)", ISO_DATE),
+        FieldDoc(
+            "valor",
+            TEXT,
+            "INS/ALT",
+            "> 0, `.` or `,` decimals, at most 2 (`Valor inválido`)",
+            {"pattern": "^[0-9]+([.,][0-9]{1,2})?$", "examples": ["1500,00"]},
+        ),
+    ),
+    [
+        {
+            "operation": "INS",
+            "cod_interno": "ad-2024-03",
+            "matricula": "0001",
+            "data": "2024-03-15",
+            "valor": "1500,00",
+        }
+    ],
+)
 
-    def identifier(self, record: Record) -> str:
-        return identifier(record)
-
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)
+SERVICE = Service(
+    route="anticipate",
+    accepted_message="Anticipate Integration on progress",
+    identifier=identifier,
+    parse=parse,
+    view=AdvancesView,
+    doc=DOC,
+)

@@ -5,9 +5,15 @@ untrustworthy number reaches storage (SPEC 2.1, 6).
 
 Validation never stops at the first problem: each reader records its message and returns
 None, so a record reports all of its faults at once.
+
+`set_text` and `removal_requested` are the two rules several routes share: "blank clears an
+optional text" and "a keyword (`remover`, `operation`) asks for removal".
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
 
 from itg.domain import messages
 from itg.domain.coerce import (
@@ -98,3 +104,44 @@ class Fields:
             return
         if not value:
             self.fail(messages.required(name))
+
+
+def set_text(
+    f: Fields,
+    changes: dict[str, Any],
+    name: str,
+    column: str,
+    max_length: int,
+    *,
+    clearable: bool = True,
+) -> None:
+    """Copy a text field into `changes`.
+
+    Blank clears an optional field (None); for a field that cannot be empty (a name) blank
+    is `Campo obrigatório`, whether the record inserts or updates, as people and costcenter do.
+    """
+    value = f.text(name, max_length)
+    if value is None:
+        return
+    if value == "":
+        if clearable:
+            changes[column] = None
+        else:
+            f.fail(messages.required(name))
+        return
+    changes[column] = value
+
+
+def removal_requested(f: Fields, name: str, words: Collection[str], invalid: str) -> bool:
+    """A keyword field asking for removal: absent or blank = no, one of `words` (any case) = yes.
+
+    Any other value (or a wrong JSON type) records `invalid` and answers no; the record fails
+    anyway, so the answer only decides which further checks are meaningful.
+    """
+    value = f.text(name, 64, invalid)
+    if not value:
+        return False
+    if value.casefold() in {word.casefold() for word in words}:
+        return True
+    f.fail(invalid)
+    return False

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from itg.domain import messages as msg
-from itg.services.base import ChunkContext, Record, key_text
+from itg.services.base import ChunkContext, Record, Row, key_text
+from itg.services.docs import TEXT, FieldDoc
 from itg.services.fields import Fields
-from itg.storage.rows import Row, load_rows
-from itg.storage.schema import people
 
 KEY = "cod_interno"
 KEY_MAX_LENGTH = 60  # the column's length; a longer code cannot exist
@@ -23,6 +22,14 @@ OPERATION = "operation"
 MATRICULA = "matricula"
 # Longer than any stored matrícula (30): such a value is simply not found.
 MATRICULA_MAX_LENGTH = 1000
+
+OPERATION_DOC = FieldDoc(
+    OPERATION,
+    TEXT,
+    "yes",
+    "`INS`, `ALT` or `DEL`, any case (`Operação inválida`)",
+    {"enum": ["INS", "ALT", "DEL"], "description": "any case"},
+)
 
 
 class Operation(StrEnum):
@@ -98,7 +105,7 @@ class Employees:
 
     def __init__(self, ctx: ChunkContext, inputs: Iterable[OperationInput]) -> None:
         wanted = {item.matricula for item in inputs if item.matricula}
-        rows = load_rows(ctx.conn, people, ctx.company_id, {MATRICULA: wanted})
+        rows = ctx.store.lookup("people", {MATRICULA: wanted})
         self._ids: dict[str, int] = {row[MATRICULA]: row["id"] for row in rows}
 
     @property

@@ -11,13 +11,9 @@ from typing import Any
 
 from itg.domain import messages as msg
 from itg.domain.dates import parse_iso_date
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
-from itg.services.fields import Fields
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order, removal_requested
-from itg.storage.rows import Row, load_rows
-from itg.storage.schema import payment_dates
+from itg.services.base import ChunkContext, Record, Row, Service, key_text
+from itg.services.docs import ISO_DATE, TEXT, FieldDoc, RouteDoc
+from itg.services.fields import Fields, removal_requested
 
 # [0-9] rather than \d: \d also matches non-ASCII digits.
 _YEAR = re.compile(r"[0-9]{4}")
@@ -77,64 +73,92 @@ def _payment_date(f: Fields) -> date | None:
     return None
 
 
-class PaymentDateService:
-    route = "paymentDate"
-    accepted_message = "Payment date Integration on progress"
-
-    def identifier(self, record: Record) -> str:
-        """`ano` and `mes` as sent, joined by "-" ("" when both are missing; SPEC 2.1)."""
-        year, month = key_text(record, "ano"), key_text(record, "mes")
-        return f"{year}-{month}" if year or month else ""
-
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
-        years = {payment.key[0] for payment in inputs if payment.key}
-        loaded = load_rows(ctx.conn, payment_dates, ctx.company_id, {"ano": years})
-        # The key spans three columns and RowIndex indexes one: RowIndex tracks the changes
-        # (keyed by the surrogate id, so it never sees a rename) and `by_key` finds the rows.
-        rows = RowIndex(payment_dates, loaded, "id")
-        by_key = {_row_key(row): row for row in loaded}
-        errors = apply_in_order(
-            records, inputs, self.identifier, lambda payment: _apply(ctx, rows, by_key, payment)
-        )
-        rows.flush(ctx.conn)
-        return errors
+def identifier(record: Record) -> str:
+    """`ano` and `mes` as sent, joined by "-" ("" when both are missing; SPEC 2.1)."""
+    year, month = key_text(record, "ano"), key_text(record, "mes")
+    return f"{year}-{month}" if year or month else ""
 
 
 def _row_key(row: Row) -> Key:
     return (row["ano"], row["mes"], row["localizacao"])
 
 
-def _apply(
-    ctx: ChunkContext, rows: RowIndex, by_key: dict[Key, Row], payment: PaymentInput
-) -> list[str]:
-    """Validate one record against the chunk's view; upsert or remove when it is sound."""
-    f, key = payment.fields, payment.key
-    if key is None:
-        return f.messages  # competence missing or invalid: format errors only (SPEC 2.1)
-    existing = by_key.get(key)
-    if payment.remove:
+class PaymentDatesView:
+    """The payment dates of the chunk's years, loaded with one query."""
+
+    def __init__(self, ctx: ChunkContext, inputs: Sequence[PaymentInput]) -> None:
+        self.ctx = ctx
+        years = {payment.key[0] for payment in inputs if payment.key}
+        # The key spans three columns and the store indexes one: `rows` tracks the changes
+        # (keyed by the surrogate id, so it never sees a rename) and `by_key` finds the rows.
+        self.rows = ctx.store.load("payment_dates", {"ano": years}, key="id")
+        self.by_key = {_row_key(row): row for row in self.rows.loaded}
+
+    def apply(self, payment: PaymentInput) -> list[str]:
+        """Validate one record against the chunk's view; upsert or remove when it is sound."""
+        f, key, by_key = payment.fields, payment.key, self.by_key
+        if key is None:
+            return f.messages  # competence missing or invalid: format errors only (SPEC 2.1)
+        existing = by_key.get(key)
+        if payment.remove:
+            if existing is None:
+                f.fail(msg.PAYMENT_DATE_NOT_FOUND)
+            elif f.ok:
+                self.rows.remove(existing)
+                del by_key[key]
+            return f.messages
         if existing is None:
-            f.fail(msg.PAYMENT_DATE_NOT_FOUND)
-        elif f.ok:
-            rows.remove(existing)
-            del by_key[key]
-        return f.messages
-    if existing is None:
-        f.require_on_insert("dataPagamento")
-    if not f.ok:
-        return f.messages
-    if existing is None:
-        row: dict[str, Any] = {
-            "company_id": ctx.company_id,
-            "ano": key[0],
-            "mes": key[1],
-            "localizacao": key[2],
-            "data_pagamento": payment.payment_date,
-            "updated_at": ctx.now,
-        }
-        rows.add(row)
-        by_key[key] = row
-    elif payment.payment_date is not None:
-        rows.change(existing, {"data_pagamento": payment.payment_date, "updated_at": ctx.now})
-    return []
+            f.require_on_insert("dataPagamento")
+        if not f.ok:
+            return f.messages
+        now = self.ctx.now
+        if existing is None:
+            row: dict[str, Any] = {
+                "company_id": self.ctx.company_id,
+                "ano": key[0],
+                "mes": key[1],
+                "localizacao": key[2],
+                "data_pagamento": payment.payment_date,
+                "updated_at": now,
+            }
+            self.rows.add(row)
+            by_key[key] = row
+        elif payment.payment_date is not None:
+            self.rows.change(existing, {"data_pagamento": payment.payment_date, "updated_at": now})
+        return []
+
+
+DOC = RouteDoc(
+    "Payroll payment dates, upserted by (ano, mes, localizacao)",
+    (
+        FieldDoc(
+            "ano", TEXT, "yes", "4 digits (`Competência inválida`)", {"pattern": "^[0-9]{4}$"}
+        ),
+        FieldDoc("mes", TEXT, "yes", "1–12 (`Competência inválida`)", {"pattern": "^[0-9]{1,2}$"}),
+        FieldDoc(
+            "dataPagamento",
+            TEXT,
+            "on insert",
+            "`AAAA-MM-DD` (`Data de pagamento inválida`)",
+            ISO_DATE,
+        ),
+        FieldDoc("localizacao", TEXT, "no", "empty = the whole company"),
+        FieldDoc(
+            "operation",
+            TEXT,
+            "no",
+            "absent = upsert; `DEL` removes (`Data de pagamento não encontrada`)",
+            {"enum": ["DEL"], "description": "any case"},
+        ),
+    ),
+    [{"ano": "2024", "mes": "3", "dataPagamento": "2024-04-05"}],
+)
+
+SERVICE = Service(
+    route="paymentDate",
+    accepted_message="Payment date Integration on progress",
+    identifier=identifier,
+    parse=parse,
+    view=PaymentDatesView,
+    doc=DOC,
+)

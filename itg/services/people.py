@@ -7,22 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 
 from itg.domain import messages as msg
+from itg.domain.catalog import catalog_key
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
 from itg.domain.dates import parse_br_date
 from itg.domain.documents import is_valid_cpf, is_valid_pis
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
-from itg.services.fields import Fields
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_chunk_with, set_text
-from itg.storage.catalogs import catalog_key
-from itg.storage.rows import load_rows
-from itg.storage.schema import cost_centers, people, schedules, subsidiaries
+from itg.services.base import ChunkContext, Record, Service, keyed_by
+from itg.services.docs import BOOLEAN, EMAIL, TEXT, TEXT_LIST, FieldDoc, RouteDoc, chars
+from itg.services.fields import Fields, set_text
 
 KEY = "matricula"
+_DMY_DATE = {"pattern": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", "examples": ["01/02/2024"]}
 
 
 @dataclass
@@ -96,7 +92,7 @@ def parse(record: Record) -> PersonInput:
     return person
 
 
-class ChunkState:
+class PeopleView:
     """Everything a chunk of people records can touch, loaded with one query per table."""
 
     def __init__(self, ctx: ChunkContext, inputs: Sequence[PersonInput]) -> None:
@@ -111,30 +107,21 @@ class ChunkState:
             centers.add(person.changes.get("centro_custo"))
             scales.add(catalog_key(person.changes.get("escala_padrao") or ""))
             branches.add(person.changes.get("filial"))
-        loaded = load_rows(ctx.conn, people, ctx.company_id, {KEY: keys, **wanted})
-        self.people = RowIndex(people, loaded, KEY, unique=tuple(wanted))
+        store = ctx.store
+        self.people = store.load("people", {KEY: keys, **wanted}, key=KEY, unique=tuple(wanted))
         self.cost_centers = {
-            row["codigo"]
-            for row in load_rows(
-                ctx.conn, cost_centers, ctx.company_id, {"codigo": centers - {None}}
-            )
+            row["codigo"] for row in store.lookup("cost_centers", {"codigo": centers - {None}})
         }
         self.schedules = {
             row["code_key"]: row["code"]
-            for row in load_rows(ctx.conn, schedules, ctx.company_id, {"code_key": scales - {""}})
+            for row in store.lookup("schedules", {"code_key": scales - {""}})
         }
         self.branches = {
             row["numero_cadastro"]
-            for row in load_rows(
-                ctx.conn, subsidiaries, ctx.company_id, {"numero_cadastro": branches - {None}}
-            )
+            for row in store.lookup("subsidiaries", {"numero_cadastro": branches - {None}})
         }
         self.now = ctx.now
         self.company_id = ctx.company_id
-
-    def flush(self, conn: Connection) -> None:
-        """Write the chunk's changes back (batched, see RowIndex.flush)."""
-        self.people.flush(conn)
 
     def apply(self, person: PersonInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
@@ -218,12 +205,82 @@ _INSERT_DEFAULTS: dict[str, Any] = {
 }
 
 
-class PeopleService:
-    route = "people"
-    accepted_message = "People Integration on progress"
+DOC = RouteDoc(
+    "Employees, upserted by matrícula",
+    (
+        FieldDoc("matricula", TEXT, "yes", "1–30 chars; the key", chars(30)),
+        FieldDoc(
+            "matricula_anterior",
+            TEXT,
+            "no",
+            "transfer: the employee under this matrícula is renamed "
+            "(`Matrícula anterior não encontrada`, `Matrícula já cadastrada.`)",
+        ),
+        FieldDoc("nome", TEXT, "on insert", "1–150 chars", chars(150)),
+        FieldDoc("nome_registro", TEXT, "when checkbox_nome_social", "registered name"),
+        FieldDoc("checkbox_nome_social", BOOLEAN, "no", "`nome` is a social name"),
+        FieldDoc(
+            "pis",
+            TEXT,
+            "on insert unless sem_pis",
+            "11 digits, valid check digit (`PIS Inválido`); unique (`PIS já cadastrado.`)",
+        ),
+        FieldDoc("sem_pis", BOOLEAN, "no", "the employee has no PIS"),
+        FieldDoc(
+            "cpf",
+            TEXT,
+            "no",
+            "11 digits, valid check digits (`CPF Inválido`); unique (`CPF já cadastrado.`)",
+        ),
+        FieldDoc(
+            "email",
+            TEXT,
+            "no",
+            "valid address (`E-mail inválido`); unique, case-insensitive (`E-mail já cadastrado.`)",
+            EMAIL,
+        ),
+        FieldDoc("matricula_esocial", TEXT, "no", "up to 60 chars", chars(60, 0)),
+        FieldDoc(
+            "dataAdmissao",
+            TEXT,
+            "on insert",
+            "`DD/MM/AAAA` (`Data de admissão inválida`)",
+            _DMY_DATE,
+        ),
+        FieldDoc(
+            "dataDemissao",
+            TEXT,
+            "no",
+            "`DD/MM/AAAA` (`Data de demissão inválida`), not before admission "
+            "(`Data de demissão anterior à data de admissão`); empty string readmits",
+            {**_DMY_DATE, "pattern": r"^([0-9]{2}/[0-9]{2}/[0-9]{4})?$"},
+        ),
+        FieldDoc("localizacoes", TEXT_LIST, "no", "array of strings"),
+        FieldDoc(
+            "escala_padrao", TEXT, "no", "a schedule of the catalog (`Escala não encontrada`)"
+        ),
+        FieldDoc("centro_custo", TEXT, "no", "a cost center (`Centro de custo não encontrado`)"),
+        FieldDoc("filial", TEXT, "no", "numeroCadastro of a subsidiary (`Filial não encontrada`)"),
+        FieldDoc("cargo", TEXT, "no", "job title, up to 150 chars", chars(150, 0)),
+    ),
+    [
+        {
+            "matricula": "0001",
+            "nome": "Ana Souza",
+            "pis": "120.5648.729-4",
+            "cpf": "529.982.247-25",
+            "email": "ana@example.com",
+            "dataAdmissao": "01/02/2024",
+            "centro_custo": "ADM",
+        }
+    ],
+)
 
-    def identifier(self, record: Record) -> str:
-        return key_text(record, KEY)
-
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        return apply_chunk_with(ctx, records, parse, ChunkState, self.identifier)
+SERVICE = Service(
+    route="people",
+    accepted_message="People Integration on progress",
+    identifier=keyed_by(KEY),
+    parse=parse,
+    view=PeopleView,
+    doc=DOC,
+)

@@ -1,25 +1,26 @@
-"""Route name -> service. A new route is one module plus one line here."""
+"""Route name -> service: the one declared list of write routes (SPEC 1.1, in its order).
+
+A new route is one module ending with `SERVICE = Service(...)` plus one line here: the API
+registers and documents it, the worker applies it and `itg.permissions` allows it from this
+mapping, read when they need it.
+"""
 
 from __future__ import annotations
 
-from itg.services.absences import AbsencesService
-from itg.services.advances import AdvancesService
-from itg.services.base import Service
-from itg.services.costcenter import CostCenterService
-from itg.services.payment_dates import PaymentDateService
-from itg.services.people import PeopleService
-from itg.services.subsidiaries import SubsidiariesService
-from itg.services.users import UsersService
+from typing import Any
 
-SERVICES: dict[str, Service] = {
+from itg.services import absences, advances, costcenter, payment_dates, people, subsidiaries, users
+from itg.services.base import Service
+
+SERVICES: dict[str, Service[Any]] = {
     service.route: service
     for service in (
-        PeopleService(),
-        CostCenterService(),
-        SubsidiariesService(),
-        UsersService(),
-        PaymentDateService(),
-        AbsencesService(),
-        AdvancesService(),
+        people.SERVICE,
+        absences.SERVICE,
+        payment_dates.SERVICE,
+        advances.SERVICE,
+        subsidiaries.SERVICE,
+        costcenter.SERVICE,
+        users.SERVICE,
     )
 }

@@ -14,13 +14,9 @@ from itg.domain import messages as msg
 from itg.domain.coerce import digits_only
 from itg.domain.contact import is_valid_cep, is_valid_ddd, is_valid_phone, is_valid_uf
 from itg.domain.documents import is_valid_cnpj_or_cpf
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
-from itg.services.fields import Fields
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order, set_text
-from itg.storage.rows import load_rows
-from itg.storage.schema import subsidiaries
+from itg.services.base import ChunkContext, Record, Service, keyed_by
+from itg.services.docs import BOOLEAN, TEXT, FieldDoc, RouteDoc, chars
+from itg.services.fields import Fields, set_text
 
 KEY = "numeroCadastro"
 COLUMN = "numero_cadastro"
@@ -97,51 +93,37 @@ def _number(f: Fields) -> str | None:
     return digits
 
 
-class SubsidiariesService:
-    route = "subsidiaries"
-    accepted_message = "Subsidiaries Integration on progress"
+class BranchesView:
+    """The chunk's branches, loaded with one query."""
 
-    def identifier(self, record: Record) -> str:
-        return key_text(record, KEY)
-
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
+    def __init__(self, ctx: ChunkContext, inputs: Sequence[BranchInput]) -> None:
+        self.ctx = ctx
         numbers = {branch.number for branch in inputs if branch.number}
-        rows = RowIndex(
-            subsidiaries,
-            load_rows(ctx.conn, subsidiaries, ctx.company_id, {COLUMN: numbers}),
-            COLUMN,
-        )
-        errors = apply_in_order(
-            records, inputs, self.identifier, lambda branch: _apply(ctx, rows, branch)
-        )
-        rows.flush(ctx.conn)
-        return errors
+        self.rows = ctx.store.load("subsidiaries", {COLUMN: numbers}, key=COLUMN)
 
-
-def _apply(ctx: ChunkContext, rows: RowIndex, branch: BranchInput) -> list[str]:
-    """Validate one record against the chunk's view; insert or update when it has no fault."""
-    f = branch.fields
-    if branch.number is None:
-        return f.messages  # key missing or invalid: format errors only (SPEC 2.1)
-    existing = rows.get(branch.number)
-    if existing is None:
-        f.require_on_insert("razaoSocial")
-    if not f.ok:
-        return f.messages
-    if existing is None:
-        rows.add(
-            {
-                **_INSERT_DEFAULTS,
-                "company_id": ctx.company_id,
-                COLUMN: branch.number,
-                **branch.changes,
-                "updated_at": ctx.now,
-            }
-        )
-    elif branch.changes:
-        rows.change(existing, {**branch.changes, "updated_at": ctx.now})
-    return []
+    def apply(self, branch: BranchInput) -> list[str]:
+        """Validate one record against the chunk's view; insert or update when it is sound."""
+        f = branch.fields
+        if branch.number is None:
+            return f.messages  # key missing or invalid: format errors only (SPEC 2.1)
+        existing = self.rows.get(branch.number)
+        if existing is None:
+            f.require_on_insert("razaoSocial")
+        if not f.ok:
+            return f.messages
+        if existing is None:
+            self.rows.add(
+                {
+                    **_INSERT_DEFAULTS,
+                    "company_id": self.ctx.company_id,
+                    COLUMN: branch.number,
+                    **branch.changes,
+                    "updated_at": self.ctx.now,
+                }
+            )
+        elif branch.changes:
+            self.rows.change(existing, {**branch.changes, "updated_at": self.ctx.now})
+        return []
 
 
 _INSERT_DEFAULTS: dict[str, Any] = {
@@ -156,3 +138,54 @@ _INSERT_DEFAULTS: dict[str, Any] = {
     "pais": BRAZIL,
     "ativo": True,
 }
+
+DOC = RouteDoc(
+    "Branches, upserted by numeroCadastro",
+    (
+        FieldDoc(
+            "numeroCadastro",
+            TEXT,
+            "yes",
+            "CNPJ or CPF with valid check digits (`CNPJ/CPF inválido`)",
+        ),
+        FieldDoc("razaoSocial", TEXT, "on insert", "1–150 chars", chars(150)),
+        FieldDoc("telefoneDDD", TEXT, "no", "2 digits (`DDD inválido`)"),
+        FieldDoc("telefone", TEXT, "no", "8 or 9 digits (`Telefone inválido`)"),
+        FieldDoc("cep", TEXT, "no", "8 digits (`CEP inválido`)"),
+        FieldDoc("endereco", TEXT, "no", "address"),
+        FieldDoc("complemento", TEXT, "no", "address complement"),
+        FieldDoc("bairro", TEXT, "no", "district"),
+        FieldDoc("cidade", TEXT, "no", "city"),
+        FieldDoc("estado", TEXT, "no", "a Brazilian state code (`UF inválida`)"),
+        FieldDoc(
+            "pais",
+            TEXT,
+            "no",
+            "1–4 digits, default 1058 (`Campo inválido: pais`)",
+            {"pattern": "^[0-9]{1,4}$"},
+        ),
+        FieldDoc("ativacao", BOOLEAN, "no", "default true; false deactivates"),
+    ),
+    [
+        {
+            "numeroCadastro": "11.222.333/0001-81",
+            "razaoSocial": "Filial Centro Ltda",
+            "telefoneDDD": "11",
+            "telefone": "987654321",
+            "cep": "01001-000",
+            "endereco": "Praça da Sé, 1",
+            "bairro": "Sé",
+            "cidade": "São Paulo",
+            "estado": "SP",
+        }
+    ],
+)
+
+SERVICE = Service(
+    route="subsidiaries",
+    accepted_message="Subsidiaries Integration on progress",
+    identifier=keyed_by(KEY),
+    parse=parse,
+    view=BranchesView,
+    doc=DOC,
+)

@@ -9,15 +9,11 @@ from typing import Any
 import orjson
 
 from itg.domain import messages as msg
+from itg.domain.catalog import catalog_key
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
-from itg.outcomes import RecordError
-from itg.services.base import ChunkContext, IndexedRecord, Record, key_text
-from itg.services.fields import Fields
-from itg.services.rowindex import RowIndex
-from itg.services.upsert import apply_in_order, removal_requested, set_text
-from itg.storage.catalogs import catalog_key
-from itg.storage.rows import load_all, load_rows
-from itg.storage.schema import platform_users, profiles
+from itg.services.base import ChunkContext, Record, Service, keyed_by
+from itg.services.docs import EMAIL, TEXT, TEXT_LIST, FieldDoc, RouteDoc, chars
+from itg.services.fields import Fields, removal_requested, set_text
 
 KEY = "email"
 COLUMN = "email_key"
@@ -69,70 +65,84 @@ def _email(f: Fields) -> str | None:
     return email
 
 
-class UsersService:
-    route = "users"
-    accepted_message = "User´s Integration on progress"
+class UsersView:
+    """The chunk's users and the company's profiles, each loaded with one query."""
 
-    def identifier(self, record: Record) -> str:
-        return key_text(record, KEY)
-
-    def apply_chunk(self, ctx: ChunkContext, records: Sequence[IndexedRecord]) -> list[RecordError]:
-        inputs = [parse(record) for _, record in records]
+    def __init__(self, ctx: ChunkContext, inputs: Sequence[UserInput]) -> None:
+        self.ctx = ctx
         keys = {user.email.casefold() for user in inputs if user.email}
-        rows = RowIndex(
-            platform_users,
-            load_rows(ctx.conn, platform_users, ctx.company_id, {COLUMN: keys}),
-            COLUMN,
-        )
-        catalog = {
-            row["name_key"]: row["name"] for row in load_all(ctx.conn, profiles, ctx.company_id)
+        self.rows = ctx.store.load("platform_users", {COLUMN: keys}, key=COLUMN)
+        self.catalog = {row["name_key"]: row["name"] for row in ctx.store.load_all("profiles")}
+
+    def apply(self, user: UserInput) -> list[str]:
+        """Validate one record against the chunk's view; insert, update or remove when it is
+        sound."""
+        f, rows = user.fields, self.rows
+        if user.email is None:
+            return f.messages  # key missing or invalid: format errors only (SPEC 2.1)
+        existing = rows.get(user.email.casefold())
+        if user.remove:
+            if existing is None:
+                f.fail(msg.USER_NOT_FOUND)
+            elif f.ok:
+                rows.remove(existing)
+            return f.messages
+        canonical = {
+            name: self.catalog.get(catalog_key(sent)) for name, sent in user.profile_names.items()
         }
-        errors = apply_in_order(
-            records, inputs, self.identifier, lambda user: _apply(ctx, rows, catalog, user)
-        )
-        rows.flush(ctx.conn)
-        return errors
-
-
-def _apply(
-    ctx: ChunkContext, rows: RowIndex, catalog: dict[str, str], user: UserInput
-) -> list[str]:
-    """Validate one record against the chunk's view; insert, update or remove when it is sound."""
-    f = user.fields
-    if user.email is None:
-        return f.messages  # key missing or invalid: format errors only (SPEC 2.1)
-    existing = rows.get(user.email.casefold())
-    if user.remove:
+        if None in canonical.values():
+            f.fail(msg.PROFILE_NOT_FOUND)
         if existing is None:
-            f.fail(msg.USER_NOT_FOUND)
-        elif f.ok:
-            rows.remove(existing)
-        return f.messages
-    canonical = {name: catalog.get(catalog_key(sent)) for name, sent in user.profile_names.items()}
-    if None in canonical.values():
-        f.fail(msg.PROFILE_NOT_FOUND)
-    if existing is None:
-        f.require_on_insert("nome")
-        f.require_on_insert("perfil")
-    if not f.ok:
-        return f.messages
-    changes = dict(user.changes)
-    # perfilNovo is the change; perfil alone also sets the profile (it is the whole record).
-    profile = canonical.get("perfilNovo") or canonical.get("perfil")
-    if profile is not None:
-        changes["perfil"] = profile
-    if existing is None:
-        rows.add(
-            {
-                "company_id": ctx.company_id,
-                "email": user.email,
-                COLUMN: user.email.casefold(),
-                "localizacao": None,
-                "login_saml": None,
-                **changes,
-                "updated_at": ctx.now,
-            }
-        )
-    elif changes:
-        rows.change(existing, {**changes, "updated_at": ctx.now})
-    return []
+            f.require_on_insert("nome")
+            f.require_on_insert("perfil")
+        if not f.ok:
+            return f.messages
+        changes = dict(user.changes)
+        # perfilNovo is the change; perfil alone also sets the profile (it is the whole record).
+        profile = canonical.get("perfilNovo") or canonical.get("perfil")
+        if profile is not None:
+            changes["perfil"] = profile
+        if existing is None:
+            rows.add(
+                {
+                    "company_id": self.ctx.company_id,
+                    "email": user.email,
+                    COLUMN: user.email.casefold(),
+                    "localizacao": None,
+                    "login_saml": None,
+                    **changes,
+                    "updated_at": self.ctx.now,
+                }
+            )
+        elif changes:
+            rows.change(existing, {**changes, "updated_at": self.ctx.now})
+        return []
+
+
+DOC = RouteDoc(
+    "Platform users, upserted by e-mail",
+    (
+        FieldDoc("email", TEXT, "yes", "the key, case-insensitive (`E-mail inválido`)", EMAIL),
+        FieldDoc("nome", TEXT, "on insert", "1–150 chars", chars(150)),
+        FieldDoc("perfil", TEXT, "on insert", "a profile of the catalog (`Perfil não encontrado`)"),
+        FieldDoc("perfilNovo", TEXT, "no", "changes the profile (`Perfil não encontrado`)"),
+        FieldDoc("localizacao", TEXT_LIST, "no", "array of strings"),
+        FieldDoc("login_saml", TEXT, "no", "SSO login name"),
+        FieldDoc(
+            "remover",
+            TEXT,
+            "no",
+            "`REMOVER` or `REMOVE` removes the user (`Usuário não encontrado`)",
+        ),
+    ),
+    [{"email": "maria@example.com", "nome": "Maria", "perfil": "Gestor"}],
+)
+
+SERVICE = Service(
+    route="users",
+    accepted_message="User´s Integration on progress",
+    identifier=keyed_by(KEY),
+    parse=parse,
+    view=UsersView,
+    doc=DOC,
+)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from itg.domain.catalog import catalog_key
 from itg.errors import ConflictError, NotFoundError, UsageError
 from itg.storage.database import Database
 from itg.storage.schema import locked_periods, profiles, reasons, schedules
@@ -24,11 +25,6 @@ class CatalogKind(StrEnum):
 class CatalogEntry:
     key: str
     description: str
-
-
-def catalog_key(text: str) -> str:
-    """Catalog lookups are case-insensitive and trimmed (SPEC 2.1)."""
-    return text.strip().casefold()
 
 
 def add_entry(

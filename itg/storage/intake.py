@@ -19,7 +19,9 @@ _ID_DRAWS = 5
 
 
 @dataclass(frozen=True)
-class Accepted:
+class StoredRequest:
+    """What storing a write request decided: the ids of its 200 answer (SPEC 1.4)."""
+
     company: str
     unique: str
     subunique: str
@@ -34,7 +36,7 @@ def accept_request(
     payload: bytes,
     total: int,
     validity_seconds: int,
-) -> Accepted:
+) -> StoredRequest:
     """Store the request and decide its `unique` in one transaction (SPEC 1.5).
 
     The company's latest window is read under the write lock (BEGIN IMMEDIATE on SQLite, a
@@ -90,7 +92,7 @@ def accept_request(
                 conn.execute(
                     insert(request_payloads).values(request_id=request_id, payload=payload)
                 )
-            return Accepted(company_code, unique, subunique)
+            return StoredRequest(company_code, unique, subunique)
         except IntegrityError:
             if draw == _ID_DRAWS - 1:
                 raise

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from itg import security
+from itg.domain.catalog import catalog_key
 from itg.errors import ConflictError, NotFoundError, UsageError
-from itg.permissions import ALL_ROUTES
 from itg.storage.database import Database
 from itg.storage.schema import companies, profiles, service_users
 from itg.timeutil import utcnow
@@ -58,9 +58,10 @@ def create_company(db: Database, code: str, name: str) -> Company:
 
 
 def bootstrap(
-    db: Database, code: str, name: str, username: str
+    db: Database, code: str, name: str, username: str, routes: tuple[str, ...]
 ) -> tuple[Company, ServiceUser, str] | None:
-    """On an empty database, create the first company and a service user with every route.
+    """On an empty database, create the first company and a service user with `routes`
+    (the caller passes every route: storage keeps no list of them).
 
     Returns None when a company already exists. One transaction, so two concurrent `itg init`
     runs create one company between them.
@@ -69,7 +70,7 @@ def bootstrap(
         if count_companies(conn):
             return None
         company = _insert_company(conn, code, name)
-        user, password = _insert_user(conn, username, company, ALL_ROUTES)
+        user, password = _insert_user(conn, username, company, routes)
     return company, user, password
 
 
@@ -84,7 +85,7 @@ def _insert_company(conn: Connection, code: str, name: str) -> Company:
     ).inserted_primary_key[0]
     conn.execute(
         insert(profiles),
-        [{"company_id": new_id, "name": p, "name_key": p.lower()} for p in DEFAULT_PROFILES],
+        [{"company_id": new_id, "name": p, "name_key": catalog_key(p)} for p in DEFAULT_PROFILES],
     )
     return Company(new_id, code, name, True, now)
 
@@ -236,5 +237,6 @@ def _users(conn: Connection, condition) -> list[ServiceUser]:  # type: ignore[no
 
 
 def _split_routes(text: str) -> tuple[str, ...]:
-    names = set(text.split(","))
-    return tuple(name for name in ALL_ROUTES if name in names)
+    """The routes as stored, in their stored order. Storage keeps no list of route names:
+    which names exist is checked when a user is created (`permissions.parse_routes`)."""
+    return tuple(dict.fromkeys(name for name in text.split(",") if name))

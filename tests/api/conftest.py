@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from itg.api.app import create_app
-from itg.permissions import ALL_ROUTES
+from itg.permissions import all_routes
 from itg.settings import Settings
 from itg.storage import tenants
 from itg.storage.database import Database
@@ -39,11 +39,12 @@ class ServiceUser:
 
 @pytest.fixture
 def add_tenant(db: Database) -> Callable[..., ServiceUser]:
-    """`add_tenant(code, routes=ALL_ROUTES)`: a new company with one service user."""
+    """`add_tenant(code, routes=all_routes())`: a new company with one service user."""
 
-    def add(code: str, routes: tuple[str, ...] = ALL_ROUTES) -> ServiceUser:
+    def add(code: str, routes: tuple[str, ...] | None = None) -> ServiceUser:
         tenants.create_company(db, code, f"Company {code}")
-        user, password = tenants.create_service_user(db, f"user-{code}", code, routes)
+        allowed = all_routes() if routes is None else routes
+        user, password = tenants.create_service_user(db, f"user-{code}", code, allowed)
         return ServiceUser(code, user.username, password)
 
     return add

@@ -78,7 +78,7 @@ def test_unexpected_exception_on_the_monitor_is_500_without_internals(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr("itg.monitor.report_subunique", explode)
+    monkeypatch.setattr("itg.processes.report.report_subunique", explode)
     # When a process is read
     response = client.get("/process", params={"subunique": "0badf00d"}, headers=tenant.headers)
     # Then it is a plain 500 that reveals nothing of the cause

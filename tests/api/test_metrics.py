@@ -7,14 +7,17 @@ import threading
 import time
 from dataclasses import replace
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from itg.api.app import create_app
 from itg.metrics import Metrics
+from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
-from itg.worker import Worker
+from itg.worker import NO_HOOKS, Worker, WorkerHooks, WorkerPool
+from tests.crash.faulty_itg import FaultHooks
 
 VALID = {"matricula": "1", "nome": "Ana", "sem_pis": True, "dataAdmissao": "01/02/2024"}
 BAD_PIS = {"matricula": "2", "nome": "Bia", "pis": "123", "dataAdmissao": "01/02/2024"}
@@ -36,6 +39,15 @@ def wait_for(client: TestClient, line: str) -> list[str]:
             return lines
         assert time.monotonic() < deadline, f"{line!r} not in /metrics after {WAIT_SECONDS} s"
         time.sleep(0.02)
+
+
+def with_embedded_worker(
+    settings: Settings, db: Database, hooks: WorkerHooks = NO_HOOKS
+) -> tuple[FastAPI, WorkerPool]:
+    """The API and one embedded worker sharing counters and wake-up, as `itg serve` has them."""
+    metrics = Metrics(SERVICES)
+    pool = WorkerPool(db, settings, 1, metrics, hooks=hooks)
+    return create_app(settings, db, metrics=metrics, wakeup=pool.wakeup), pool
 
 
 def test_metrics_need_no_credentials_and_speak_the_prometheus_text_format(client: TestClient):
@@ -98,8 +110,8 @@ def test_embedded_workers_count_records_and_observe_latency(
     settings: Settings, db: Database, tenant
 ):
     # Given the API with one embedded worker
-    app = create_app(replace(settings, poll_seconds=0.05), db, workers=1)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    app, pool = with_embedded_worker(replace(settings, poll_seconds=0.05), db)
+    with pool, TestClient(app, raise_server_exceptions=False) as client:
         # When a request with one valid and one bad record is accepted and processed
         response = client.post("/people", json=[VALID, BAD_PIS], headers=tenant.headers)
         assert response.status_code == 200
@@ -114,8 +126,9 @@ def test_embedded_workers_count_records_and_observe_latency(
 
 def test_records_failed_after_repeated_faults_are_counted(settings: Settings, db: Database, tenant):
     # Given an embedded worker that faults on record "2" and gives up after one attempt
-    faulty = replace(settings, poll_seconds=0.05, max_attempts=1, test_fail_identifier="2")
-    with TestClient(create_app(faulty, db, workers=1), raise_server_exceptions=False) as client:
+    faulty = replace(settings, poll_seconds=0.05, max_attempts=1)
+    app, pool = with_embedded_worker(faulty, db, FaultHooks(fail_identifier="2"))
+    with pool, TestClient(app, raise_server_exceptions=False) as client:
         # When a request holding that record is processed
         response = client.post("/people", json=[VALID, BAD_PIS], headers=tenant.headers)
         assert response.status_code == 200

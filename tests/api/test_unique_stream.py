@@ -16,10 +16,10 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from itg import monitor
 from itg.outcomes import RecordError
+from itg.processes import queries as store
+from itg.processes import window
 from itg.settings import Settings
-from itg.storage import monitor as store
 from itg.storage import queue
 from itg.storage.database import Database
 from itg.storage.queue import Claim
@@ -131,7 +131,7 @@ def test_the_streamed_window_is_the_previous_body_byte_for_byte(
     unique, _ = mixed_window(client, db, tenant, run_worker)
     expected = previous_body(db, tenant.id, tenant.code, unique)
     # When it is read with the error rows fetched `batch_rows` at a time
-    monkeypatch.setattr(monitor, "ERROR_BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(window, "ERROR_BATCH_ROWS", batch_rows)
     response = client.get("/process", params={"unique": unique}, headers=tenant.headers)
     # Then the bytes are those of the in-memory body, and they describe the whole window
     assert response.status_code == 200
@@ -170,8 +170,8 @@ def test_progress_made_while_streaming_is_left_out(
     # Given the window read (its processes and progress) but none of its errors sent yet
     unique, claim = mixed_window(client, db, tenant, run_worker)
     expected = previous_body(db, tenant.id, tenant.code, unique)
-    monkeypatch.setattr(monitor, "ERROR_BATCH_ROWS", batch_rows)
-    report = monitor.open_unique(db, settings, tenant.id, tenant.code, unique)
+    monkeypatch.setattr(window, "ERROR_BATCH_ROWS", batch_rows)
+    report = window.open_unique(db, settings, tenant.id, tenant.code, unique)
     # When the processing request finishes (two more errors) before the errors are read
     errors = [RecordError(2, "P2", ("x",)), RecordError(3, "P3", ("y",))]
     advance(db, claim, 4, 3, errors)

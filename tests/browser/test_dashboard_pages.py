@@ -13,7 +13,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from itg.api.app import create_app
-from itg.permissions import ALL_ROUTES
+from itg.permissions import all_routes
 from itg.storage import tenants
 
 GOOD = {"codigo": "CC1", "nome": "Administrativo"}
@@ -162,7 +162,7 @@ def test_needs_the_process_route(client, tenant, db):
 
 def test_another_companys_process_is_not_found(client, tenant, db):
     tenants.create_company(db, "b000202", "Other")
-    _user, password = tenants.create_service_user(db, "other", "b000202", ALL_ROUTES)
+    _user, password = tenants.create_service_user(db, "other", "b000202", all_routes())
     theirs = send(client, headers_of("other", password), [GOOD])
     assert rows(client.get("/dashboard", headers=tenant.headers)) == []
     assert_json_error(

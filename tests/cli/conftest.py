@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from itg.permissions import all_routes
 from itg.settings import Settings
 from itg.storage import tenants
 from itg.storage.database import Database, open_database
@@ -102,6 +103,6 @@ def initialized(database) -> str:  # type: ignore[no-untyped-def]
     tested as a subprocess."""
     with database() as db:
         upgrade_schema(db)
-        created = tenants.bootstrap(db, "a000001", "Company", "integrador")
+        created = tenants.bootstrap(db, "a000001", "Company", "integrador", all_routes())
     assert created is not None
     return created[2]

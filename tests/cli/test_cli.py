@@ -12,10 +12,10 @@ import time
 import pytest
 
 from itg import security
+from itg.processes.queries import by_subunique
 from itg.settings import Settings
 from itg.storage import catalogs, tenants
 from itg.storage.intake import accept_request
-from itg.storage.monitor import by_subunique
 from itg.worker import Worker
 
 ALL_ROUTES = [

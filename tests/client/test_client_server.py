@@ -8,7 +8,7 @@ import re
 import pytest
 from client_helpers import person, sized_person
 
-from itg.client import Accepted, Client, ItgHttpError, RecordError
+from itg.client import Accepted, Client, ItgHttpError, UnsendableRecordError
 from itg.errors import ConfigError
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +82,7 @@ def test_a_record_over_1_mib_is_refused_before_anything_is_sent(itg_client, stor
     records = [person(n) for n in range(1500)]
     records[1200] = sized_person(1200, ONE_MIB - 1)
     # When they are sent, then the record is named and not even the first 1000 went out
-    with pytest.raises(RecordError) as raised:
+    with pytest.raises(UnsendableRecordError) as raised:
         itg_client.send("people", records)
     assert raised.value.index == 1200
     assert str(raised.value) == (
@@ -93,7 +93,7 @@ def test_a_record_over_1_mib_is_refused_before_anything_is_sent(itg_client, stor
 
 
 def test_a_record_that_is_not_an_object_is_refused_before_anything_is_sent(itg_client, stored):
-    with pytest.raises(RecordError) as raised:
+    with pytest.raises(UnsendableRecordError) as raised:
         itg_client.send("people", [person(1), ["not", "a", "record"]])  # type: ignore[list-item]
     assert str(raised.value) == "Record at index 1 must be an object, not list; nothing was sent"
     assert stored() == []

@@ -1,5 +1,6 @@
 """What the crash tests share: record builders, the worker's log lines, and `Itg`, the real
-processes (`python -m itg serve|worker`) of one test on its own database.
+processes (`python -m itg serve|worker`) of one test on its own database; given `faults`, a
+process runs under tests/crash/faulty_itg.py, the same CLI with those faults in its workers.
 
 Reads of the outcome go straight to the tables (the requests table is the queue) through
 itg's own schema, so a test sees exactly what was committed. The fixtures are in conftest.py.
@@ -24,7 +25,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from itg.permissions import ALL_ROUTES
+from itg.permissions import all_routes
 from itg.settings import Settings
 from itg.storage import tenants
 from itg.storage.database import Database, open_database
@@ -37,6 +38,7 @@ from itg.storage.schema import (
     request_payloads,
     requests,
 )
+from tests.crash.faulty_itg import FaultHooks
 from tests.e2e.conftest import (
     EXIT_SECONDS,
     Credentials,
@@ -46,6 +48,10 @@ from tests.e2e.conftest import (
 )
 
 Record = dict[str, Any]
+
+# The project root: `python -m tests.crash.faulty_itg` must find `tests` from the test's
+# working directory.
+ROOT = Path(__file__).resolve().parents[2]
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # For the tests the SPEC states for PostgreSQL only: `@POSTGRES_ONLY` on the test.
@@ -215,13 +221,19 @@ class Itg:
         self.credentials = Credentials(answer["company"], answer["username"], answer["password"])
 
     def _spawn(
-        self, name: str, args: Sequence[str], env: dict[str, str]
+        self, name: str, args: Sequence[str], env: dict[str, str], faults: FaultHooks | None
     ) -> tuple[subprocess.Popen[bytes], Path]:
         self._logs += 1
         log_path = self.workdir / f"{self._logs:02d}-{name}.log"
+        command = [sys.executable, "-m", "itg", *args]
+        if faults is not None:
+            launcher = [sys.executable, "-m", "tests.crash.faulty_itg", *faults.options(), "--"]
+            command = [*launcher, *args]
+            path = [str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+            env = {**env, "PYTHONPATH": os.pathsep.join(path)}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "itg", *args],
+                command,
                 cwd=self.workdir,
                 env=env,
                 stdout=log,
@@ -230,27 +242,37 @@ class Itg:
         self._processes.append(process)
         return process, log_path
 
-    def serve(self, *, workers: int, **settings: object) -> Server:
+    def serve(
+        self, *, workers: int, faults: FaultHooks | None = None, **settings: object
+    ) -> Server:
         """`itg serve --workers N` on a free port of 127.0.0.1, answering /healthz."""
         port = free_port()
         args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        process, log_path = self._spawn("serve", args, self.env(**settings))
+        process, log_path = self._spawn("serve", args, self.env(**settings), faults)
         server = Server(process, f"http://127.0.0.1:{port}", log_path, self.credentials)
         wait_until_healthy(server)
         return server
 
-    def worker(self, *, concurrency: int = 1, **settings: object) -> WorkerProcess:
+    def worker(
+        self, *, concurrency: int = 1, faults: FaultHooks | None = None, **settings: object
+    ) -> WorkerProcess:
         """`itg worker --concurrency N`, running (its threads started) when this returns."""
-        (worker,) = self.workers(1, concurrency=concurrency, **settings)
+        (worker,) = self.workers(1, concurrency=concurrency, faults=faults, **settings)
         return worker
 
     def workers(
-        self, count: int, *, concurrency: int = 1, **settings: object
+        self,
+        count: int,
+        *,
+        concurrency: int = 1,
+        faults: FaultHooks | None = None,
+        **settings: object,
     ) -> list[WorkerProcess]:
         """`count` worker processes started together, all running when this returns."""
         args = ["worker", "--concurrency", str(concurrency)]
         started = [
-            WorkerProcess(*self._spawn("worker", args, self.env(**settings))) for _ in range(count)
+            WorkerProcess(*self._spawn("worker", args, self.env(**settings), faults))
+            for _ in range(count)
         ]
         for worker in started:
             worker.wait_started()
@@ -259,7 +281,7 @@ class Itg:
     def company(self, code: str) -> Credentials:
         """Another company with an all-routes service user (set-up, through the library)."""
         tenants.create_company(self.db, code, f"Company {code}")
-        user, password = tenants.create_service_user(self.db, f"user-{code}", code, ALL_ROUTES)
+        user, password = tenants.create_service_user(self.db, f"user-{code}", code, all_routes())
         return Credentials(code, user.username, password)
 
     @staticmethod

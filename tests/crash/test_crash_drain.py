@@ -12,6 +12,7 @@ import pytest
 from tests.crash.helpers import (
     ACCEPTED_PEOPLE,
     RELEASED,
+    FaultHooks,
     Itg,
     invalid_person,
     person,
@@ -40,7 +41,9 @@ def test_sigterm_releases_at_a_chunk_boundary_and_a_restart_resumes_at_once(itg:
     with server.client() as client:
         subunique = post(client, "people", RECORDS, ACCEPTED_PEOPLE)["subunique"]
     # And a worker with a long lease in the middle of it (each chunk lasts at least 0.3 s)
-    first = itg.worker(lease_seconds=LONG_LEASE, chunk_size=CHUNK, test_chunk_delay_seconds=0.3)
+    first = itg.worker(
+        lease_seconds=LONG_LEASE, chunk_size=CHUNK, faults=FaultHooks(chunk_delay_seconds=0.3)
+    )
     wait_until(lambda: itg.request(subunique)["done"] >= 2 * CHUNK, 20, "two chunks committed")
 
     # When it gets SIGTERM

@@ -1,14 +1,14 @@
 """A poison request (SPEC 3.4): a request whose processing raises every time ends after 3
 attempts, its remaining records failed with `Erro interno ao processar registro` and a final
 status, while the requests of other companies keep flowing. The fault is injected with
-ITG_TEST_FAIL_IDENTIFIER: the chunk holding that matrícula raises inside the worker; with
-ITG_TEST_FAIL_ERROR_ROWS=1 writing the internal-error entries fails too."""
+FaultHooks (tests/crash/faulty_itg.py): the chunk holding that matrícula raises inside the
+worker; with `fail_error_entries` writing the internal-error entries fails too."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.crash.helpers import ACCEPTED_PEOPLE, Itg, person, post
+from tests.crash.helpers import ACCEPTED_PEOPLE, FaultHooks, Itg, person, post
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: 
     poisoned = itg.company("b000001")
     others = [itg.company(f"c00000{n}") for n in range(1, 6)]
     server = itg.serve(workers=0)
-    workers = itg.workers(2, chunk_size=CHUNK, test_fail_identifier=POISON)
+    workers = itg.workers(2, chunk_size=CHUNK, faults=FaultHooks(fail_identifier=POISON))
 
     # When two poison requests arrive, then requests of five other companies
     with server.client() as client:
@@ -97,7 +97,7 @@ def test_a_request_whose_error_entries_cannot_be_written_still_ends(itg: Itg):
     other = itg.company("b000001")
     server = itg.serve(workers=0)
     (worker,) = itg.workers(
-        1, chunk_size=CHUNK, test_fail_identifier=POISON, test_fail_error_rows=1
+        1, chunk_size=CHUNK, faults=FaultHooks(fail_identifier=POISON, fail_error_entries=True)
     )
     # When the poisoned request arrives, then a request of its own company and of another
     with server.client() as client:

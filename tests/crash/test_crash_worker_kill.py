@@ -20,6 +20,7 @@ from tests.crash.helpers import (
     ACCEPTED_PEOPLE,
     CLAIMED,
     FINISHED,
+    FaultHooks,
     Itg,
     WorkerProcess,
     invalid_person,
@@ -37,11 +38,8 @@ INVALID = tuple(i for i in range(INSERTS) if i % 37 == 5)  # 8 per request
 RENAMED = tuple(i for i in range(INSERTS) if i not in INVALID)[: TOTAL - INSERTS]
 CHUNK = 20
 KILLS = 8
-WORKER = {  # short leases, so that a killed worker's request is soon reclaimed
-    "lease_seconds": 2,
-    "chunk_size": CHUNK,
-    "test_chunk_delay_seconds": 0.05,  # each chunk's transaction stays open 50 ms
-}
+LEASE_SECONDS = 2  # short leases, so that a killed worker's request is soon reclaimed
+HELD = FaultHooks(chunk_delay_seconds=0.05)  # each chunk's transaction stays open 50 ms
 
 
 def load(n: int) -> list[dict[str, object]]:
@@ -81,7 +79,9 @@ def test_killing_a_worker_anywhere_applies_and_reports_every_record_once(itg: It
     rng = random.Random(seed)
     killed: list[WorkerProcess] = []
     while len(killed) < KILLS and not itg.all_final():
-        worker = itg.worker(concurrency=2, **WORKER)
+        worker = itg.worker(
+            concurrency=2, lease_seconds=LEASE_SECONDS, chunk_size=CHUNK, faults=HELD
+        )
         wait_until(
             lambda: bool(worker.claims()) or itg.all_final(),  # noqa: B023
             15,
@@ -91,7 +91,7 @@ def test_killing_a_worker_anywhere_applies_and_reports_every_record_once(itg: It
         worker.kill()
         killed.append(worker)
     # And then a last one is left to finish
-    last = itg.worker(concurrency=2, **WORKER)
+    last = itg.worker(concurrency=2, lease_seconds=LEASE_SECONDS, chunk_size=CHUNK, faults=HELD)
     rows = itg.wait_all_final(60)
     last.stop_cleanly()
 

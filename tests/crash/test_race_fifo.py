@@ -10,6 +10,7 @@ from tests.crash.helpers import (
     ACCEPTED_COST_CENTERS,
     ACCEPTED_PEOPLE,
     CLAIMED,
+    FaultHooks,
     Itg,
     person,
     post,
@@ -31,11 +32,11 @@ def test_cost_centers_are_applied_before_the_people_that_follow_them(itg: Itg, l
     # Given 20 companies and 4 workers racing (chunks of 20, each held 30 ms)
     tenants = [itg.credentials] + [itg.company(f"f{n:06d}") for n in range(1, COMPANIES)]
     server = itg.serve(workers=0)
-    settings = {"chunk_size": 20, "test_chunk_delay_seconds": 0.03}
+    faults = FaultHooks(chunk_delay_seconds=0.03)
     if layout == "processes":
-        workers = itg.workers(4, **settings)
+        workers = itg.workers(4, chunk_size=20, faults=faults)
     else:
-        workers = [itg.worker(concurrency=4, **settings)]
+        workers = [itg.worker(concurrency=4, chunk_size=20, faults=faults)]
 
     # When each company sends its cost centers, then people referencing the last of them,
     # the companies interleaved: cc0, cc1, people0, cc2, people1, …, cc19, people18, people19

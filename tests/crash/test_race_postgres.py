@@ -18,6 +18,7 @@ from tests.crash.helpers import (
     FINISHED,
     LEASE_LOST,
     POSTGRES_ONLY,
+    FaultHooks,
     Itg,
     invalid_person,
     person,
@@ -37,7 +38,7 @@ def test_racing_workers_never_share_a_request(itg: Itg, worker_count: int):
     # Given idle worker processes, and an API-only server
     tenants = [itg.credentials] + [itg.company(f"r{n:06d}") for n in range(1, COMPANIES)]
     server = itg.serve(workers=0)
-    workers = itg.workers(worker_count, chunk_size=40, test_chunk_delay_seconds=0.01)
+    workers = itg.workers(worker_count, chunk_size=40, faults=FaultHooks(chunk_delay_seconds=0.01))
 
     # When requests of many companies arrive, interleaved, while the workers race for them
     sent: dict[str, tuple[str, list[str]]] = {}
@@ -101,7 +102,9 @@ def test_a_worker_whose_lease_was_taken_over_writes_nothing(itg: Itg):
     with server.client() as client:
         subunique = post(client, "people", records, ACCEPTED_PEOPLE)["subunique"]
     # And a worker stuck inside its first chunk for longer than its lease (1 s)
-    stuck = itg.worker(lease_seconds=1, chunk_size=FENCED_CHUNK, test_chunk_delay_seconds=6)
+    stuck = itg.worker(
+        lease_seconds=1, chunk_size=FENCED_CHUNK, faults=FaultHooks(chunk_delay_seconds=6)
+    )
     wait_until(lambda: itg.request(subunique)["status"] == "processing", 10, "first claim")
 
     # When another worker starts, reclaims the request once the lease has run out, and

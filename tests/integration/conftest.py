@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 
 from itg.settings import Settings
 from itg.storage.database import Database
-from itg.storage.intake import Accepted, accept_request
+from itg.storage.intake import StoredRequest, accept_request
 from itg.storage.schema import people, record_errors, requests
 from itg.timeutil import utcnow
 from tests.tenants import Tenant, make_tenant
@@ -113,7 +113,7 @@ class Store:
 
     def accept(
         self, records: Sequence[Record], route: str = "people", tenant: Tenant | None = None
-    ) -> Accepted:
+    ) -> StoredRequest:
         """Store a request exactly as the API does after its shape checks."""
         owner = tenant or self.tenant
         return accept_request(

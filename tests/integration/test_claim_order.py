@@ -16,7 +16,7 @@ from datetime import timedelta
 import orjson
 from sqlalchemy import event, insert
 
-from itg.services.people import PeopleService
+from itg.services.base import Service
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
@@ -86,7 +86,7 @@ def test_a_fault_makes_its_company_wait_before_the_retry(store, make, db, settin
     b = make_tenant(db, "b000001")
     first = store.accept([make.person("A0")])
     other = store.accept([make.person("B0")], tenant=b)
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
     calls = []
 
     def flaky(self, ctx, records):  # type: ignore[no-untyped-def]
@@ -95,7 +95,7 @@ def test_a_fault_makes_its_company_wait_before_the_retry(store, make, db, settin
             raise RuntimeError("transient")
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", flaky)
+    monkeypatch.setattr(Service, "apply_chunk", flaky)
     worker = Worker(db, settings)
     # When the worker runs: the fault, then the other company, then nothing yet
     before = utcnow()

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from itg.errors import LeaseLostError
-from itg.services.base import ChunkContext
-from itg.services.people import PeopleService
+from itg.services import people
+from itg.services.base import ChunkContext, Service
 from itg.settings import Settings
 from itg.storage import queue
+from itg.storage.chunk_store import SqlChunkStore
 from itg.storage.database import Database
 from itg.storage.schema import requests
 from itg.timeutil import utcnow
@@ -31,7 +32,7 @@ def test_each_chunk_commits_its_progress_and_it_is_visible_while_the_request_run
     assert settings.chunk_size == 100
     accepted = store.accept(make.people(TOTAL, INVALID))
     seen: list[tuple[str, int, int, str, dict[str, str], list[int]]] = []
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
 
     def probing(self, ctx, records):  # type: ignore[no-untyped-def]
         row = store.request(accepted.subunique)
@@ -49,7 +50,7 @@ def test_each_chunk_commits_its_progress_and_it_is_visible_while_the_request_run
         )
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", probing)
+    monkeypatch.setattr(Service, "apply_chunk", probing)
     # When one worker processes it
     assert Worker(db, settings).run_once() is True
     # Then each chunk's outcome was committed before the next one started
@@ -83,7 +84,7 @@ def test_records_are_applied_in_order_in_chunks_of_chunk_size(
     # Given a request of `total` records and a worker with ITG_CHUNK_SIZE=`chunk_size`
     accepted = store.accept(make.people(total))
     seen: list[tuple[int, int]] = []
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
 
     def recording(self, ctx, records):  # type: ignore[no-untyped-def]
         indexes = [index for index, _ in records]
@@ -91,7 +92,7 @@ def test_records_are_applied_in_order_in_chunks_of_chunk_size(
         seen.append((indexes[0], len(indexes)))
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", recording)
+    monkeypatch.setattr(Service, "apply_chunk", recording)
     # When a worker processes it
     assert Worker(db, replace(settings, chunk_size=chunk_size)).run_once() is True
     # Then it went through consecutive chunks of at most `chunk_size`, and finished
@@ -227,7 +228,8 @@ def test_a_stale_worker_cannot_write_after_its_request_was_reclaimed(
     # When the stale worker writes a chunk in a transaction guarded by its old claim
     chunk = list(enumerate(records[:100]))
     with pytest.raises(LeaseLostError), db.write() as conn:
-        PeopleService().apply_chunk(ChunkContext(conn, store.tenant.id, utcnow()), chunk)
+        ctx = ChunkContext(SqlChunkStore(conn, store.tenant.id), utcnow())
+        people.SERVICE.apply_chunk(ctx, chunk)
         queue.fence(conn, stale, settings.lease_seconds)
         queue.advance(conn, stale, 100, 1, [])
     # and when its loop carries on with the request

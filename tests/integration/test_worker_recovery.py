@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from itg.domain import messages
-from itg.services.people import PeopleService
+from itg.services.base import Service
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
@@ -33,7 +33,7 @@ def kill_worker_at_chunk(monkeypatch):  # type: ignore[no-untyped-def]
     """Arm a one-off crash: the worker dies while applying its n-th chunk (1-based)."""
 
     def arm(chunk: int) -> None:
-        real = PeopleService.apply_chunk
+        real = Service.apply_chunk
         calls = itertools.count(1)
 
         def apply_chunk(self, ctx, records):  # type: ignore[no-untyped-def]
@@ -41,7 +41,7 @@ def kill_worker_at_chunk(monkeypatch):  # type: ignore[no-untyped-def]
                 raise WorkerKilled
             return real(self, ctx, records)
 
-        monkeypatch.setattr(PeopleService, "apply_chunk", apply_chunk)
+        monkeypatch.setattr(Service, "apply_chunk", apply_chunk)
 
     return arm
 
@@ -76,13 +76,13 @@ def test_a_gracefully_stopped_worker_releases_its_request_with_progress_kept(
     # Given a 250-record request and a stop signal that arrives during the first chunk
     accepted = store.accept(make.people(TOTAL, INVALID))
     stop = threading.Event()
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
 
     def stop_during(self, ctx, records):  # type: ignore[no-untyped-def]
         stop.set()
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", stop_during)
+    monkeypatch.setattr(Service, "apply_chunk", stop_during)
     claim = queue.claim_next(db, settings.lease_seconds)
     assert claim is not None
     # When the worker processes it
@@ -99,7 +99,7 @@ def test_a_gracefully_stopped_worker_releases_its_request_with_progress_kept(
     )
     assert store.people_count() == 99
     # When another worker takes it up (at once: a release does not wait for the lease)
-    monkeypatch.setattr(PeopleService, "apply_chunk", real)
+    monkeypatch.setattr(Service, "apply_chunk", real)
     assert drain(db, settings) == 1
     # Then the request completes from where it stopped
     row = store.request(accepted.subunique)
@@ -152,7 +152,7 @@ def test_a_transient_fault_is_retried_from_the_last_committed_chunk(
 ):
     # Given a service that raises once, while applying the second chunk
     accepted = store.accept(make.people(TOTAL, INVALID))
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
     calls = itertools.count(1)
 
     def flaky(self, ctx, records):  # type: ignore[no-untyped-def]
@@ -160,7 +160,7 @@ def test_a_transient_fault_is_retried_from_the_last_committed_chunk(
             raise RuntimeError("transient")
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", flaky)
+    monkeypatch.setattr(Service, "apply_chunk", flaky)
     # When workers run until nothing is claimable
     assert drain(db, settings) == 2
     # Then the fault was counted, and the retry went on from record 100, applying and
@@ -195,7 +195,7 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
 ):
     # Given a service with a bug: it raises on every chunk from `first_failing_chunk` on
     accepted = store.accept(make.people(TOTAL, INVALID))
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
     first_failing_index = (first_failing_chunk - 1) * settings.chunk_size
 
     def buggy(self, ctx, records):  # type: ignore[no-untyped-def]
@@ -203,7 +203,7 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
             raise RuntimeError("bug")
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", buggy)
+    monkeypatch.setattr(Service, "apply_chunk", buggy)
     # When workers run until nothing is claimable
     with caplog.at_level(logging.ERROR, logger="itg.worker"):
         processed = drain(db, settings)
@@ -264,7 +264,7 @@ def test_a_pool_shut_down_mid_request_finishes_its_chunk_and_releases_it(
     # Given a 250-record request, and a pool told to stop while it applies the first chunk
     accepted = store.accept(make.people(TOTAL, INVALID))
     pool = WorkerPool(db, replace(settings, poll_seconds=0.01), 1)
-    real = PeopleService.apply_chunk
+    real = Service.apply_chunk
     chunks = []
 
     def stop_pool(self, ctx, records):  # type: ignore[no-untyped-def]
@@ -272,7 +272,7 @@ def test_a_pool_shut_down_mid_request_finishes_its_chunk_and_releases_it(
         pool.stop.set()
         return real(self, ctx, records)
 
-    monkeypatch.setattr(PeopleService, "apply_chunk", stop_pool)
+    monkeypatch.setattr(Service, "apply_chunk", stop_pool)
     # When the pool runs and is then shut down
     pool.start()
     deadline = time.monotonic() + 30

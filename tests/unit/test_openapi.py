@@ -13,7 +13,7 @@ import pytest
 
 from itg.api.openapi import BLANK, VERSION_PATTERN, trimmed, write_route_openapi
 from itg.api.processes import LIMIT_DIGITS, processes_route_openapi
-from itg.api.record_docs import ROUTE_DOCS
+from itg.services.registry import SERVICES
 
 
 def test_blank_is_exactly_what_str_strip_removes():
@@ -57,9 +57,9 @@ def test_blank_filters_are_documented_as_not_given():
     assert re.search(schemas["limit"]["anyOf"][1]["pattern"], " ")
 
 
-@pytest.mark.parametrize("route", sorted(ROUTE_DOCS))
+@pytest.mark.parametrize("route", sorted(SERVICES))
 def test_record_schemas_describe_without_constraining(route):
-    operation = write_route_openapi(ROUTE_DOCS[route], "accepted", 1000)
+    operation = write_route_openapi(SERVICES[route].doc, "accepted", 1000)
     body = operation["openapi_extra"]["requestBody"]["content"]["application/json"]["schema"]
     # The request-level checks of SPEC 1.4 are the constraints ...
     assert (body["type"], body["minItems"], body["maxItems"]) == ("array", 1, 1000)

@@ -1,4 +1,9 @@
-"""Reads behind the Integration Process Monitor: requests, their windows and error rows."""
+"""The reads of the read side: processes (requests joined to their windows) and error rows.
+
+Every query here is one statement on an index: a process by its subunique, a window's
+processes, one page of the list (keyset on the request id), error rows by their primary key
+(request_id, idx).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Row, Select, func, or_, select
+from sqlalchemy.orm import aliased
 
 from itg.storage.schema import record_errors, requests, windows
 
@@ -35,7 +42,27 @@ class ProcessRow:
 ErrorRow = tuple[int, int, str, str]
 
 
-def process_query() -> Select:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class Anchor:
+    """Where the previous page ended: its last process (and when that one was created).
+
+    The anchor names the process by its subunique, not by the request id: the id is a
+    sequence shared by every company, and handing it out would tell a tenant how busy the
+    others are.
+    """
+
+    subunique: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: str | None = None
+    route: str | None = None
+    since: datetime | None = None  # created at or after
+
+
+def _process_query() -> Select[Any]:
     """The columns of a ProcessRow, requests joined to their windows (add the conditions)."""
     return select(
         requests.c.id,
@@ -51,7 +78,7 @@ def process_query() -> Select:  # type: ignore[type-arg]
     ).join(windows, windows.c.id == requests.c.window_id)
 
 
-def _to_row(row) -> ProcessRow:  # type: ignore[no-untyped-def]
+def _to_row(row: Row[Any]) -> ProcessRow:
     return ProcessRow(*row)
 
 
@@ -59,7 +86,7 @@ def by_subunique(conn: Connection, company_id: int, subunique: str) -> ProcessRo
     if not ID.fullmatch(subunique):
         return None
     row = conn.execute(
-        process_query().where(
+        _process_query().where(
             requests.c.company_id == company_id, requests.c.subunique == subunique
         )
     ).first()
@@ -71,14 +98,73 @@ def by_unique(conn: Connection, company_id: int, unique: str) -> list[ProcessRow
     if not ID.fullmatch(unique):
         return []
     rows = conn.execute(
-        process_query()
+        _process_query()
         .where(windows.c.company_id == company_id, windows.c.unique_code == unique)
         .order_by(requests.c.id)
     )
     return [_to_row(row) for row in rows]
 
 
-def _error_query() -> Select:  # type: ignore[type-arg]
+def list_page(
+    conn: Connection,
+    company_id: int,
+    filters: ListFilter,
+    *,
+    after: Anchor | None,
+    gone_by: datetime,
+    limit: int,
+) -> list[ProcessRow]:
+    """Up to `limit` processes of the company, newest first, older than `after`.
+
+    One query per page, keyset-paginated on the request id (acceptance order); the error count
+    is the `failed` counter of the request row, so no row costs a query of its own. Processes
+    finished at or before `gone_by` (visibility.Cutoffs) are past retention: `GET /process`
+    already answers 404 for them, so they are left out here too, purged or not.
+    """
+    query = (
+        _process_query()
+        .where(
+            requests.c.company_id == company_id,
+            or_(requests.c.finished_at.is_(None), requests.c.finished_at > gone_by),
+        )
+        .order_by(requests.c.id.desc())
+        .limit(limit)
+    )
+    if filters.status is not None:
+        query = query.where(requests.c.status == filters.status)
+    if filters.route is not None:
+        query = query.where(requests.c.route == filters.route)
+    if filters.since is not None:
+        query = query.where(requests.c.created_at >= filters.since)
+    if after is not None:
+        query = query.where(requests.c.id < _anchor_id(company_id, after))
+    return [_to_row(row) for row in conn.execute(query)]
+
+
+def _anchor_id(company_id: int, after: Anchor) -> Any:
+    """The id the next page starts below, as a scalar subquery of the page's one query.
+
+    Normally the anchor's own id (an index lookup). Should the anchor have been purged
+    between two pages, the page continues below the newest process created before it, so
+    paging neither stops early nor starts over; a cursor of another company finds no anchor
+    and only ever selects this company's rows.
+    """
+    anchor = aliased(requests)
+    older = aliased(requests)
+    anchor_id = (
+        select(anchor.c.id)
+        .where(anchor.c.company_id == company_id, anchor.c.subunique == after.subunique)
+        .scalar_subquery()
+    )
+    below_older = (
+        select(func.max(older.c.id) + 1)
+        .where(older.c.company_id == company_id, older.c.created_at < after.created_at)
+        .scalar_subquery()
+    )
+    return func.coalesce(anchor_id, below_older, 0)
+
+
+def _error_query() -> Select[Any]:
     """The columns of an ErrorRow, in request order then input order (add the conditions)."""
     return select(
         record_errors.c.request_id,

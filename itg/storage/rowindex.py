@@ -2,6 +2,8 @@
 
 Records of a chunk see the effects of the records before them (SPEC 2.1) because they all
 read and change this one in-memory view; `flush` then writes it with batched statements.
+Services reach it through the chunk store (itg/storage/chunk_store.py), as the
+`TrackedRows` of itg/services/base.py: they never see its table or connection.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class RowIndex:
     def __init__(self, table: Table, rows: Iterable[Row], key: str, unique: tuple[str, ...] = ()):
         self.table = table
         self.key = key
+        self.loaded: list[Row] = []  # every row loaded: the same objects `change` updates
         self._columns = (key, *unique)
         self._by: dict[str, dict[Any, Row]] = {column: {} for column in self._columns}
         self._stored_keys: dict[int, Any] = {}
@@ -27,6 +30,7 @@ class RowIndex:
         self._dirty: dict[int, Row] = {}
         self._deleted: set[int] = set()
         for row in rows:
+            self.loaded.append(row)
             self._stored_keys[row["id"]] = row[key]
             self._index(row)
 

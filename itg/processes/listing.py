@@ -11,26 +11,33 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 import orjson
 
 from itg.errors import NotFoundError, UsageError
-from itg.monitor import PROCESS_NOT_FOUND, check_visible
-from itg.permissions import WRITE_ROUTES
+from itg.outcomes import FINAL_STATUSES, STATUSES
+from itg.permissions import write_routes
+from itg.processes import queries
+from itg.processes.queries import Anchor, ListFilter, ProcessRow
+from itg.processes.shapes import progress
+from itg.processes.visibility import (
+    PROCESS_NOT_FOUND,
+    Cutoffs,
+    Visibility,
+    check_visible,
+    cutoffs,
+)
 from itg.settings import Settings
-from itg.storage import listing as store
-from itg.storage import monitor as monitor_store
 from itg.storage.database import Database
-from itg.storage.monitor import ProcessRow
-from itg.storage.schema import FINAL_STATUSES, STATUSES
-from itg.timeutil import parse_iso, utcnow
+from itg.timeutil import iso, parse_iso, utcnow
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIMIT_MESSAGE = f"limit must be between 1 and {MAX_LIMIT}"
 STATUS_MESSAGE = f"status must be one of {', '.join(STATUSES)}"
-ROUTE_MESSAGE = f"route must be one of {', '.join(WRITE_ROUTES)}"
+ROUTE_MESSAGE = f"route must be one of {', '.join(write_routes())}"
 SINCE_MESSAGE = "since must be an ISO 8601 time, e.g. 2026-11-28T16:00:00Z"
 CURSOR_MESSAGE = "Invalid cursor"
 
@@ -41,9 +48,9 @@ _MAX_CURSOR_CHARS = 128
 
 @dataclass(frozen=True)
 class ListQuery:
-    filters: store.ListFilter
+    filters: ListFilter
     limit: int = DEFAULT_LIMIT
-    after: store.Anchor | None = None
+    after: Anchor | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def parse_query(params: Mapping[str, str]) -> ListQuery:
     if status is not None and status not in STATUSES:
         raise UsageError(STATUS_MESSAGE)
     route = _given(params, "route")
-    if route is not None and route not in WRITE_ROUTES:
+    if route is not None and route not in write_routes():
         raise UsageError(ROUTE_MESSAGE)
     since_text = _given(params, "since")
     since = None if since_text is None else _parse_since(since_text)
@@ -93,26 +100,50 @@ def parse_query(params: Mapping[str, str]) -> ListQuery:
     limit = DEFAULT_LIMIT if limit_text is None else _parse_limit(limit_text)
     cursor = _given(params, "cursor")
     after = None if cursor is None else decode_cursor(cursor)
-    return ListQuery(store.ListFilter(status, route, since), limit, after)
+    return ListQuery(ListFilter(status, route, since), limit, after)
 
 
 def list_processes(
     db: Database, settings: Settings, company_id: int, query: ListQuery
 ) -> ProcessPage:
-    """One page, newest first; `next_cursor` is None on the last page (never an empty one)."""
-    now = utcnow()
+    """One page, newest first; `next_cursor` is None on the last page (never an empty one).
+
+    Expired processes are listed, those past retention are not (SPEC 1.5, 1.7).
+    """
+    cut = cutoffs(settings, utcnow())
     with db.read() as conn:
-        rows = store.list_page(
+        rows = queries.list_page(
             conn,
             company_id,
             query.filters,
             after=query.after,
-            visible_after=_retention_start(settings, now),
+            gone_by=cut.gone_by,
             limit=query.limit + 1,
         )
-    page = [_summary(row, settings, now) for row in rows[: query.limit]]
+    page = [_summary(row, cut) for row in rows[: query.limit]]
     next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
     return ProcessPage(page, next_cursor)
+
+
+def page_json(page: ProcessPage) -> dict[str, Any]:
+    """The body of `GET /processes` (SPEC 1.7)."""
+    return {
+        "processes": [_summary_json(process) for process in page.processes],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _summary_json(process: ProcessSummary) -> dict[str, Any]:
+    return {
+        "subunique": process.subunique,
+        "unique": process.unique,
+        "route": process.route,
+        "status": process.status,
+        "progress": progress(process.done, process.total),
+        "errors": process.failed,
+        "created_at": iso(process.created_at),
+        "finished_at": iso(process.finished_at),
+    }
 
 
 def process_detail(
@@ -121,13 +152,13 @@ def process_detail(
     """One process and all its error entries, readable exactly when `GET /process` is."""
     now = utcnow()
     with db.read() as conn:
-        row = monitor_store.by_subunique(conn, company_id, subunique)
+        row = queries.by_subunique(conn, company_id, subunique)
         if row is None:
             raise NotFoundError(PROCESS_NOT_FOUND)
         check_visible(row.finished_at, settings, now)
-        errors = monitor_store.errors_of(conn, [row.id])
+        errors = queries.errors_of(conn, [row.id])
     return ProcessDetail(
-        _summary(row, settings, now),
+        _summary(row, cutoffs(settings, now)),
         [
             ErrorEntry(index, identifier, orjson.loads(messages_json))
             for _request_id, index, identifier, messages_json in errors
@@ -140,7 +171,7 @@ def encode_cursor(process: ProcessSummary) -> str:
     return base64.urlsafe_b64encode(text.encode("ascii")).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str) -> store.Anchor:
+def decode_cursor(cursor: str) -> Anchor:
     """The anchor a `next_cursor` names; anything else is `Invalid cursor`."""
     if len(cursor) > _MAX_CURSOR_CHARS:
         raise UsageError(CURSOR_MESSAGE)
@@ -152,7 +183,7 @@ def decode_cursor(cursor: str) -> store.Anchor:
         raise UsageError(CURSOR_MESSAGE) from None
     if not _SUBUNIQUE.fullmatch(subunique) or created_at.tzinfo is not None:
         raise UsageError(CURSOR_MESSAGE)
-    return store.Anchor(subunique, created_at)
+    return Anchor(subunique, created_at)
 
 
 def _given(params: Mapping[str, str], name: str) -> str | None:
@@ -176,16 +207,6 @@ def _parse_since(text: str) -> datetime:
     return since
 
 
-def _retention_start(settings: Settings, now: datetime) -> datetime:
-    """Processes finished at or before this are past retention: they count as purged."""
-    try:
-        return now - timedelta(seconds=settings.validity_seconds + settings.retention_seconds)
-    except OverflowError:  # a retention of millennia: nothing is past it
-        return datetime.min
-
-
-def _summary(row: ProcessRow, settings: Settings, now: datetime) -> ProcessSummary:
-    expired = row.finished_at is not None and now >= row.finished_at + timedelta(
-        seconds=settings.validity_seconds
-    )
+def _summary(row: ProcessRow, cut: Cutoffs) -> ProcessSummary:
+    expired = cut.of(row.finished_at) is not Visibility.VISIBLE
     return ProcessSummary(**vars(row), expired=expired)

@@ -8,9 +8,22 @@ of change.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 Row = dict[str, Any]
 
@@ -19,17 +32,32 @@ def load_rows(
     conn: Connection, table: Table, company_id: int, match: Mapping[str, Collection[Any]]
 ) -> list[Row]:
     """Rows of the company whose column equals any listed value, for any listed column."""
+    columns = tuple(column for column, values in match.items() if values)
+    if not columns:
+        return []
+    parameters: dict[str, Any] = {"company_id": company_id}
+    parameters.update({f"in_{column}": list(match[column]) for column in columns})
+    return [dict(row._mapping) for row in conn.execute(_load_query(table, columns), parameters)]
+
+
+@lru_cache(maxsize=256)
+def _load_query(table: Table, columns: tuple[str, ...]) -> Select[Any]:
+    """One statement per (table, columns), built once: its lists are expanding parameters, so
+    SQLAlchemy's compiled cache serves every chunk."""
     # The company goes into every alternative, so that SQLite answers each one from its
     # (company_id, column) index; with `company = ? AND (a OR b)` it scanned the company.
-    conditions = [
-        and_(table.c.company_id == company_id, table.c[column].in_(list(values)))
-        for column, values in match.items()
-        if values
-    ]
-    if not conditions:
-        return []
-    query = select(table).where(or_(*conditions))
-    return [dict(row._mapping) for row in conn.execute(query)]
+    company: BindParameter[Any] = bindparam("company_id")
+    return select(table).where(
+        or_(
+            *(
+                and_(
+                    table.c.company_id == company,
+                    table.c[column].in_(bindparam(f"in_{column}", expanding=True)),
+                )
+                for column in columns
+            )
+        )
+    )
 
 
 def load_all(conn: Connection, table: Table, company_id: int) -> list[Row]:

@@ -27,6 +27,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check itg tests bench
 	$(BIN)/ruff format --check itg tests bench
+	$(BIN)/mypy itg
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

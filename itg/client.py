@@ -362,7 +362,14 @@ def _accepted(answer: Any, batch: range) -> Accepted:
     keys = ("company", "unique", "subunique", "message")
     if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) for k in keys):
         raise ItgTransportError(f"unexpected answer to an accepted request: {answer!r:.200}")
-    return Accepted(*(answer[key] for key in keys), first_index=batch.start, count=len(batch))
+    return Accepted(
+        company=answer["company"],
+        unique=answer["unique"],
+        subunique=answer["subunique"],
+        message=answer["message"],
+        first_index=batch.start,
+        count=len(batch),
+    )
 
 
 def _setting(value: str | None, variable: str, option: str, what: str) -> str:

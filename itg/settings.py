@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from itg.errors import ConfigError
 
-T = TypeVar("T")
+# A number setting is an int or a float: both convert to float for the bounds check.
+Number = TypeVar("Number", int, float)
 
 DEFAULT_DATABASE_URL = "sqlite:///itg.db"
 
@@ -88,7 +89,9 @@ class _Reader:
             raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
         return raw.upper()
 
-    def number(self, name: str, default: T, kind: Callable[[str], T], *, minimum: float) -> T:
+    def number(
+        self, name: str, default: Number, kind: Callable[[str], Number], *, minimum: float
+    ) -> Number:
         raw = self._raw(name)
         if raw is None:
             return default
@@ -97,6 +100,6 @@ class _Reader:
         except ValueError:
             noun = "an integer" if kind is int else "a number"
             raise ConfigError(f"{name} must be {noun}, got {raw!r}") from None
-        if not math.isfinite(float(value)) or float(value) < minimum:  # type: ignore[arg-type]
+        if not math.isfinite(float(value)) or float(value) < minimum:
             raise ConfigError(f"{name} must be a number >= {minimum:g}, got {raw!r}")
         return value

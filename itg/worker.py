@@ -47,7 +47,7 @@ class WorkerHooks:
     `itg worker` process (see `itg.cli.main.main`).
     """
 
-    def after_chunk_applied(self, service: Service, chunk: Sequence[tuple[int, Any]]) -> None:
+    def after_chunk_applied(self, service: Service[Any], chunk: Sequence[tuple[int, Any]]) -> None:
         """Inside the chunk's transaction, after its records, errors and `done` were written."""
 
     def before_error_entries_commit(self) -> None:
@@ -64,7 +64,7 @@ class Worker:
         db: Database,
         settings: Settings,
         *,
-        services: Mapping[str, Service] = SERVICES,
+        services: Mapping[str, Service[Any]] = SERVICES,
         wakeup: threading.Event | None = None,
         metrics: Metrics | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS,
@@ -237,7 +237,7 @@ class Worker:
                 log.info("purged %s expired processes", removed)
 
 
-def _identifier(service: Service | None, record: object) -> str:
+def _identifier(service: Service[Any] | None, record: object) -> str:
     """A record's identifier for an internal-error entry, or "" when it cannot be had."""
     if service is None or not isinstance(record, dict):
         return ""

@@ -18,7 +18,7 @@ from itg.api.dashboard import register_dashboard
 from itg.api.error_handlers import install_error_handlers
 from itg.api.intake import write_endpoint
 from itg.api.monitor import process_endpoint
-from itg.api.openapi import document_security, process_route_openapi, write_route_openapi
+from itg.api.openapi import ItgApp, process_route_openapi, write_route_openapi
 from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.metrics import Metrics
@@ -50,7 +50,7 @@ def create_app(
         finished_reports=FinishedReports(),
         metrics=Metrics(SERVICES) if metrics is None else metrics,
     )
-    app = FastAPI(
+    app = ItgApp(
         title="itg — PontoWeb ITG2.0 integration API",
         version=__version__,
         # `/people/` is an unknown path (404, SPEC 1.1), not a 307 without the error body of
@@ -79,5 +79,4 @@ def create_app(
         response_class=PlainTextResponse,
     )
     install_error_handlers(app)
-    document_security(app)
     return app

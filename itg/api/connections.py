@@ -29,7 +29,7 @@ import math
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
@@ -99,8 +99,10 @@ class GuardedProtocol(HttpToolsProtocol):
 
     # Connection events
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # asyncio's signature; the event loop hands a stream protocol a stream transport,
+        # which is what uvicorn's (narrower) signature assumes.
+        super().connection_made(cast(asyncio.Transport, transport))
         limits = self.limits
         if len(self.connections) > limits.max_connections:
             self.app = refuse

@@ -25,9 +25,9 @@ from itg.api.auth import Principal
 from itg.api.context import ApiContext
 from itg.api.openapi import error_responses
 from itg.api.processes import parse_list_query
+from itg.outcomes import STATUSES
 from itg.permissions import PROCESS_ROUTE, write_routes
 from itg.processes import listing
-from itg.storage.schema import STATUSES
 from itg.timeutil import iso
 
 ACTIVE_POLL_MS = 1000  # while something shown is unfinished

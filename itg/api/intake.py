@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -72,7 +73,9 @@ def check_records(body: bytes, max_records: int) -> int:
     return len(records)
 
 
-def write_endpoint(ctx: ApiContext, service: Service) -> Callable[[Request], Awaitable[Response]]:
+def write_endpoint(
+    ctx: ApiContext, service: Service[Any]
+) -> Callable[[Request], Awaitable[Response]]:
     settings = ctx.settings
 
     async def accept(request: Request) -> Response:

@@ -17,9 +17,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from itg.outcomes import STATUSES
 from itg.permissions import write_routes
 from itg.services.docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
-from itg.storage.schema import STATUSES
 
 # What Python's `str.strip()` removes (the characters whose `isspace()` is true), spelled
 # out: `\s` differs between regex engines (ECMA adds U+FEFF, Rust and ECMA lack U+001C–1F).
@@ -114,16 +114,16 @@ def version_parameters() -> list[dict[str, Any]]:
     ]
 
 
-def document_security(app: FastAPI) -> None:
-    """Declare HTTP Basic for every operation but the public ones (SPEC 1.1).
+class ItgApp(FastAPI):
+    """FastAPI whose document declares HTTP Basic for every operation but the public ones
+    (SPEC 1.1).
 
     Authentication is done by the handlers (itg.api.auth), not by FastAPI dependencies, so the
     scheme is added to the generated document here.
     """
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        schema = generate()
+    def openapi(self) -> dict[str, Any]:
+        schema = super().openapi()
         components = schema.setdefault("components", {})
         components.setdefault("securitySchemes", {})[BASIC_AUTH] = {
             "type": "http",
@@ -135,8 +135,6 @@ def document_security(app: FastAPI) -> None:
             for operation in schema["paths"].get(path, {}).values():
                 operation["security"] = []
         return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:

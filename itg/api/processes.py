@@ -22,9 +22,9 @@ from itg.api.openapi import (
 )
 from itg.api.responses import json_response
 from itg.api.versioning import check_version
+from itg.outcomes import STATUSES
 from itg.permissions import PROCESS_ROUTE, write_routes
 from itg.processes import listing
-from itg.storage.schema import STATUSES
 
 # 1–4 ASCII digits whose value is 1–500 (listing._LIMIT_TEXT, MAX_LIMIT).
 LIMIT_DIGITS = "0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-4][0-9]{2}|0?500"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -11,7 +12,7 @@ from itg.errors import ItgError
 
 
 def json_response(
-    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+    content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return Response(
         orjson.dumps(content),
@@ -22,7 +23,7 @@ def json_response(
 
 
 def error_response(
-    status_code: int, message: str, headers: dict[str, str] | None = None
+    status_code: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     return json_response({"error": {"code": status_code, "message": message}}, status_code, headers)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import NoReturn, Protocol, TypeGuard
 
 import typer
 
@@ -56,14 +57,20 @@ def main(argv: Sequence[str] | None = None, *, worker_hooks: WorkerHooks = NO_HO
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help is shown; its message is empty
             _fail("missing command", 2)
         if _is_click_error(exc):  # usage errors carry exit code 2
-            _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
+            _fail(exc.format_message(), exc.exit_code)
         if type(exc).__name__ == "Abort":  # Ctrl-C at a prompt
             _fail("aborted", 1)
         _fail(f"{type(exc).__name__}: {_first_line(str(exc))}", 1)
     sys.exit(status if isinstance(status, int) else 0)
 
 
-def _is_click_error(exc: Exception) -> bool:
+class _ClickError(Protocol):
+    exit_code: int
+
+    def format_message(self) -> str: ...
+
+
+def _is_click_error(exc: Exception) -> TypeGuard[_ClickError]:
     """Click's errors, whether from click itself or the copy newer typer versions vendor."""
     return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
 
@@ -74,6 +81,6 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def _fail(message: str, status: int) -> None:
+def _fail(message: str, status: int) -> NoReturn:
     sys.stderr.write(f"itg: error: {message}\n")
     sys.exit(status)

@@ -11,9 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from itg.storage.schema import record_errors, requests, windows
@@ -62,7 +61,11 @@ class ListFilter:
     since: datetime | None = None  # created at or after
 
 
-def _process_query() -> Select[Any]:
+# The columns _process_query selects, in the order of ProcessRow's fields.
+_ProcessColumns = tuple[int, str, str, str, str, int, int, int, datetime, datetime | None]
+
+
+def _process_query() -> Select[*_ProcessColumns]:
     """The columns of a ProcessRow, requests joined to their windows (add the conditions)."""
     return select(
         requests.c.id,
@@ -78,7 +81,7 @@ def _process_query() -> Select[Any]:
     ).join(windows, windows.c.id == requests.c.window_id)
 
 
-def _to_row(row: Row[Any]) -> ProcessRow:
+def _to_row(row: Row[*_ProcessColumns]) -> ProcessRow:
     return ProcessRow(*row)
 
 
@@ -141,7 +144,7 @@ def list_page(
     return [_to_row(row) for row in conn.execute(query)]
 
 
-def _anchor_id(company_id: int, after: Anchor) -> Any:
+def _anchor_id(company_id: int, after: Anchor) -> ColumnElement[int]:
     """The id the next page starts below, as a scalar subquery of the page's one query.
 
     Normally the anchor's own id (an index lookup). Should the anchor have been purged
@@ -164,7 +167,7 @@ def _anchor_id(company_id: int, after: Anchor) -> Any:
     return func.coalesce(anchor_id, below_older, 0)
 
 
-def _error_query() -> Select[Any]:
+def _error_query() -> Select[*ErrorRow]:
     """The columns of an ErrorRow, in request order then input order (add the conditions)."""
     return select(
         record_errors.c.request_id,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -59,6 +59,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def inserted_id(result: CursorResult[*tuple[Any, ...]]) -> int:
+    """The primary key of the row a single-row INSERT just wrote.
+
+    SQLAlchemy types `inserted_primary_key` as optional: it is missing only for an
+    executemany, which never reaches here.
+    """
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT reported no primary key")
+    new_id: int = key[0]
+    return new_id
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from itg.security import random_id
-from itg.storage.database import Database
+from itg.storage.database import Database, inserted_id
 from itg.storage.schema import QUEUED, companies, request_payloads, requests, windows
 from itg.timeutil import utcnow
 
@@ -60,35 +60,39 @@ def accept_request(
                     seconds=validity_seconds
                 ):
                     unique = random_id()
-                    window_id = conn.execute(
-                        insert(windows).values(
-                            company_id=company_id,
-                            unique_code=unique,
-                            opened_at=now,
-                            last_request_at=now,
+                    window_id = inserted_id(
+                        conn.execute(
+                            insert(windows).values(
+                                company_id=company_id,
+                                unique_code=unique,
+                                opened_at=now,
+                                last_request_at=now,
+                            )
                         )
-                    ).inserted_primary_key[0]
+                    )
                 else:
                     unique, window_id = window.unique_code, window.id
                     conn.execute(
                         update(windows).where(windows.c.id == window_id).values(last_request_at=now)
                     )
                 subunique = random_id()
-                request_id = conn.execute(
-                    insert(requests).values(
-                        company_id=company_id,
-                        window_id=window_id,
-                        subunique=subunique,
-                        route=route,
-                        total=total,
-                        done=0,
-                        failed=0,
-                        status=QUEUED,
-                        attempt=0,
-                        faults=0,
-                        created_at=now,
+                request_id = inserted_id(
+                    conn.execute(
+                        insert(requests).values(
+                            company_id=company_id,
+                            window_id=window_id,
+                            subunique=subunique,
+                            route=route,
+                            total=total,
+                            done=0,
+                            failed=0,
+                            status=QUEUED,
+                            attempt=0,
+                            faults=0,
+                            created_at=now,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
                 conn.execute(
                     insert(request_payloads).values(request_id=request_id, payload=payload)
                 )

@@ -92,7 +92,7 @@ _CANDIDATES_PER_CLAIM = 8
 _NEVER = datetime.min
 
 
-def head_query() -> Select[tuple[int | None, datetime | None]]:
+def head_query() -> Select[int | None, datetime | None]:
     """Each company's head (its oldest unfinished request) and when it was last served.
 
     One index seek per company; the literal predicate lets SQLite use the partial index
@@ -119,10 +119,14 @@ def _claimable_heads(conn: Connection, now: datetime) -> list[tuple[int, int]]:
     }
     if not served:
         return []
-    rows = conn.execute(
-        select(requests.c.id, requests.c.attempt).where(requests.c.id.in_(served), _claimable(now))
-    ).all()
-    rows.sort(key=lambda row: (served[row.id], row.id))
+    rows = sorted(
+        conn.execute(
+            select(requests.c.id, requests.c.attempt).where(
+                requests.c.id.in_(served), _claimable(now)
+            )
+        ).all(),
+        key=lambda row: (served[row.id], row.id),
+    )
     return [(row.id, row.attempt) for row in rows[:_CANDIDATES_PER_CLAIM]]
 
 
@@ -299,7 +303,7 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
-def _held(claim: Claim):  # type: ignore[no-untyped-def]
+def _held(claim: Claim) -> ColumnElement[bool]:
     return and_(
         requests.c.id == claim.request_id,
         requests.c.attempt == claim.attempt,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, func, insert, select, update
 
 from itg import security
 from itg.domain.catalog import catalog_key
 from itg.errors import ConflictError, NotFoundError, UsageError
-from itg.storage.database import Database
+from itg.storage.database import Database, inserted_id
 from itg.storage.schema import companies, profiles, service_users
 from itg.timeutil import utcnow
 
@@ -77,12 +78,12 @@ def bootstrap(
 def _insert_company(conn: Connection, code: str, name: str) -> Company:
     if not _CODE.match(code):
         raise UsageError(f"company code must be 1-30 letters, digits, '_' or '-', got {code!r}")
-    if _company_row(conn, code) is not None:
+    if _company(conn, code) is not None:
         raise ConflictError(f"company {code} already exists")
     now = utcnow()
-    new_id = conn.execute(
-        insert(companies).values(code=code, name=name, enabled=True, created_at=now)
-    ).inserted_primary_key[0]
+    new_id = inserted_id(
+        conn.execute(insert(companies).values(code=code, name=name, enabled=True, created_at=now))
+    )
     conn.execute(
         insert(profiles),
         [{"company_id": new_id, "name": p, "name_key": catalog_key(p)} for p in DEFAULT_PROFILES],
@@ -97,7 +98,7 @@ def count_companies(conn: Connection) -> int:
 def list_companies(db: Database) -> list[Company]:
     with db.read() as conn:
         rows = conn.execute(select(companies).order_by(companies.c.code)).all()
-    return [Company(r.id, r.code, r.name, r.enabled, r.created_at) for r in rows]
+    return [_to_company(r) for r in rows]
 
 
 def disable_company(db: Database, code: str) -> None:
@@ -111,10 +112,10 @@ def disable_company(db: Database, code: str) -> None:
 
 def company_id(conn: Connection, code: str) -> int:
     """The id of the company with this code, or NotFoundError."""
-    row = _company_row(conn, code)
-    if row is None:
+    company = _company(conn, code)
+    if company is None:
         raise NotFoundError(f"company {code} not found")
-    return row.id
+    return company.id
 
 
 def create_service_user(
@@ -122,10 +123,9 @@ def create_service_user(
 ) -> tuple[ServiceUser, str]:
     """Create a user and return it with its password (shown once, stored only hashed)."""
     with db.write() as conn:
-        row = _company_row(conn, company_code)
-        if row is None:
+        company = _company(conn, company_code)
+        if company is None:
             raise NotFoundError(f"company {company_code} not found")
-        company = Company(row.id, row.code, row.name, row.enabled, row.created_at)
         return _insert_user(conn, username, company, routes)
 
 
@@ -219,11 +219,16 @@ def load_credential(db: Database, username: str) -> Credential | None:
     )
 
 
-def _company_row(conn: Connection, code: str):  # type: ignore[no-untyped-def]
-    return conn.execute(select(companies).where(companies.c.code == code)).first()
+def _company(conn: Connection, code: str) -> Company | None:
+    row = conn.execute(select(companies).where(companies.c.code == code)).first()
+    return None if row is None else _to_company(row)
 
 
-def _users(conn: Connection, condition) -> list[ServiceUser]:  # type: ignore[no-untyped-def]
+def _to_company(row: Row[*tuple[Any, ...]]) -> Company:
+    return Company(row.id, row.code, row.name, row.enabled, row.created_at)
+
+
+def _users(conn: Connection, condition: ColumnElement[bool]) -> list[ServiceUser]:
     query = (
         select(service_users, companies.c.code)
         .join(companies, companies.c.id == service_users.c.company_id)

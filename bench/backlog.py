@@ -12,42 +12,36 @@ SQLAlchemy Core. At each size it measures:
 - POST: a real `itg serve --workers 0` (nothing is applied) answering 1-record
   `POST /costcenter` of a000001 sent one at a time on one keep-alive connection.
 
-The server's environment is built from scratch: PATH/HOME/LANG and ITG_DATABASE_URL only,
-so every other setting is its default (SQLite synchronous=FULL). PostgreSQL is a throwaway
-cluster (tests/pg_cluster.py, fsync off) and gets ANALYZE after each bulk insert, as
-autovacuum would; its absolute numbers exclude durability costs, its ratios hold.
+The server's environment is built from scratch (bench/common.py `bench_env`): PATH/HOME/LANG
+and ITG_DATABASE_URL only, so every other setting is its default (SQLite synchronous=FULL).
+PostgreSQL is a throwaway cluster (tests/pg_cluster.py, fsync off) and gets ANALYZE after
+each bulk insert, as autovacuum would; its absolute numbers exclude durability costs, its
+ratios hold. Each deeper size is judged by SPEC 6.1's deep-backlog row against the empty one.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import orjson
 
 from bench.common import (
-    HOST,
-    PYTHON,
-    REPO_ROOT,
-    START_TIMEOUT_S,
-    STOP_TIMEOUT_S,
     Figure,
     banner,
-    free_port,
+    basic_headers,
+    figure,
     people_body,
     percentile,
+    postgres_cluster,
     scratch_dir,
+    serve_itg,
+    show,
 )
 from bench.load import sequential
+from bench.targets import TARGETS
 
 if TYPE_CHECKING:
     from itg.settings import Settings
@@ -57,15 +51,12 @@ SIZES = (0, 20_000, 100_000)
 CLAIMS = 50  # measured claim_next calls per size
 WARMUP_CLAIMS = 2  # the first calls compile the statements and fill caches
 POSTS = 200
-TARGET_RATIO = 2.0
 BACKLOG_COMPANY = "a000001"
 OTHER_COMPANY = "b000001"
 USERNAME = "integrador"
 PAYLOAD = people_body(0, 8)  # ~2.7 KB, the body of every stored backlog request
 PAYLOAD_RECORDS = 8
 ONE_COST_CENTER = orjson.dumps([{"codigo": "CC1", "nome": "Centro de custo"}])
-# The only variables the servers of these figures inherit (no ITG_* from the caller).
-PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
 @dataclass
@@ -276,103 +267,13 @@ def _finish(db: Database, request_id: int) -> None:
 
 
 def _post_times(directory: Path, url: str, headers: dict[str, str], name: str) -> list[float]:
-    with serve_clean(directory, url, workers=0, name=name) as base_url:
+    with serve_itg(directory, url, workers=0, name=name) as server:
         run = sequential(
-            "POST", f"{base_url}/costcenter", count=POSTS, body=ONE_COST_CENTER, headers=headers
+            "POST", f"{server.url}/costcenter", count=POSTS, body=ONE_COST_CENTER, headers=headers
         )
-    if run.failures or len(run.latencies) != POSTS:
-        raise RuntimeError(f"{run.failures} of {POSTS} POSTs failed ({name}.log)")
+    if run.all_failures or len(run.latencies) != POSTS:
+        raise RuntimeError(f"{run.all_failures} of {POSTS} POSTs failed ({name}.log)")
     return run.latencies
-
-
-# --- servers and databases (fairness uses them too) -----------------------------------------
-
-
-def basic_headers(username: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {
-        "Authorization": f"Basic {token}",
-        "Accept-Version": "v2",
-        "Content-Type": "application/json",
-    }
-
-
-def clean_env(database_url: str) -> dict[str, str]:
-    """The whole environment of a bench server: nothing ITG_* leaks in from the caller."""
-    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    return {**env, "ITG_DATABASE_URL": database_url}
-
-
-@contextmanager
-def serve_clean(directory: Path, database_url: str, *, workers: int, name: str) -> Iterator[str]:
-    """`itg serve --workers N` on `database_url` with `clean_env`; yields its base URL once
-    /healthz answers 200, and stops it with SIGTERM (SIGKILL if it hangs) on exit."""
-    port = free_port()
-    argv = [PYTHON, "-m", "itg", "serve", "--host", HOST, "--port", str(port)]
-    argv += ["--workers", str(workers)]
-    log = directory / f"{name}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=clean_env(database_url),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    base_url = f"http://{HOST}:{port}"
-    try:
-        _wait_healthy(process, base_url, log)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if "Traceback" in log.read_text(errors="replace"):
-            print(f"  note: {name}: the server logged a traceback", flush=True)
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"itg serve exited with {process.returncode}:\n{tail}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"itg serve did not answer /healthz in {START_TIMEOUT_S:.0f}s")
-
-
-@contextmanager
-def postgres_cluster() -> Iterator[Callable[[str], str] | None]:
-    """A function creating a database on a throwaway cluster and naming its URL, or None
-    when PostgreSQL is not installed here."""
-    sys.path.insert(0, str(REPO_ROOT))
-    from tests.pg_cluster import PostgresUnavailable, start_cluster
-
-    try:
-        cluster = start_cluster()
-    except PostgresUnavailable:
-        yield None
-        return
-    try:
-        import psycopg
-
-        def make_url(name: str) -> str:
-            with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {name}")
-            return cluster.url(name)
-
-        yield make_url
-    finally:
-        cluster.stop()
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -409,15 +310,15 @@ def _figures(sizes: list[Size]) -> list[Figure]:
     for engine in dict.fromkeys(s.engine for s in sizes):
         empty, *deep = [s for s in sizes if s.engine == engine]
         for s in deep:
-            p50, base = percentile(s.posts, 50) * 1000, percentile(empty.posts, 50) * 1000
             figures.append(
-                Figure(
+                figure(
                     f"backlog POST p50 {s.backlog // 1000}k stored, {engine}",
                     "ms",
-                    p50,
-                    base,
-                    f"p50 <= {TARGET_RATIO:g}x empty",
-                    p50 <= TARGET_RATIO * base,
+                    percentile(s.posts, 50) * 1000,
+                    percentile(empty.posts, 50) * 1000,
+                    TARGETS["backlog"],
                 )
             )
+    for f in figures:
+        show(f)
     return figures

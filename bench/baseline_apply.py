@@ -106,3 +106,12 @@ def upsert_all(path: Path, payloads: Sequence[bytes]) -> float:
         return time.perf_counter() - started
     finally:
         conn.close()
+
+
+def stored_rows(path: Path) -> int:
+    """Rows of `people` in the baseline's database: the work it claims to have done."""
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM people").fetchone()[0])
+    finally:
+        conn.close()

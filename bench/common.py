@@ -1,8 +1,12 @@
-"""What every figure needs: subprocess servers on free ports, fresh databases, test records,
-percentiles, RSS, and the row of the summary table.
+"""What every figure needs: the row of the summary, subprocess servers on free ports started
+with exactly the settings the bench states, fresh databases, test records, percentiles, RSS.
 
-Servers are real processes (like production), each on a fresh SQLite file in a temporary
+Servers are real processes (like production), each on a fresh database in a temporary
 directory; they are always stopped and the directory removed, also when a figure fails.
+Every process the bench starts (itg, workers, baselines, the CLI) gets an environment built
+from scratch, `bench_env`: PATH, HOME and LANG from the caller, plus the ITG_* variables the
+figure names, nothing else. An `ITG_SQLITE_SYNCHRONOUS=NORMAL` in the caller's shell must not
+make itg look faster than the settings the figure states.
 """
 
 from __future__ import annotations
@@ -15,51 +19,121 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import orjson
+
+from bench.targets import Target
+
+if TYPE_CHECKING:
+    from itg.storage.database import Database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+ITG = Path(PYTHON).with_name("itg")  # the console script, as an operator runs it
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+# The only variables any process of the bench inherits from the caller.
+PASSED_THROUGH = ("PATH", "HOME", "LANG")
+NAN = float("nan")
+POLL_S = 0.005  # how often the bench looks for final requests in the database
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One row of the summary: itg's number, the baseline's, and whether the target holds."""
+    """One row of the summary: itg's number, the baseline's, judged by a SPEC 6.1 row.
+
+    `broken` says why the work the figure times did not (all) happen: such a figure shows no
+    number, only the reason, and makes `python -m bench` exit 1.
+    """
 
     name: str
     unit: str
     itg: float
     baseline: float
-    target: str
-    met: bool | None  # None: printed for information, no target in SPEC 6.1
+    target: Target | None = None  # None: printed for information, no row in SPEC 6.1
+    broken: str | None = None
 
     @property
     def ratio(self) -> float:
-        return self.itg / self.baseline if self.baseline else float("nan")
+        return self.itg / self.baseline if self.baseline and not self.broken else NAN
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.broken is None and self.target.holds(self.itg, self.baseline)
+
+    @property
+    def judged(self) -> str:
+        """The ratio (or the growth) the target is about, as printed."""
+        if self.broken:
+            return "-"
+        if self.target is None:
+            return f"{self.ratio:.2f}×" if self.baseline else "-"
+        return self.target.judged(self.itg, self.baseline)
+
+
+def figure(
+    name: str,
+    unit: str,
+    itg: float,
+    baseline: float,
+    target: Target | None = None,
+    problems: Sequence[str] = (),
+) -> Figure:
+    """A Figure; with `problems` (what did not happen), a broken one without numbers."""
+    if problems:
+        return Figure(name, unit, NAN, NAN, target, "; ".join(problems))
+    return Figure(name, unit, itg, baseline, target)
 
 
 def banner(title: str) -> None:
     print(f"\n=== {title} ===", flush=True)
 
 
-def show(label: str, itg: float, baseline: float, unit: str, target: str = "") -> None:
+def show(f: Figure) -> None:
     """One figure beside its baseline, as soon as it is known (the summary repeats it)."""
-    ratio = itg / baseline if baseline else float("nan")
+    target = "" if f.target is None else f"target {f.target.text}: {'met' if f.met else 'NOT met'}"
+    if f.broken:
+        print(f"  {f.name:<44} BROKEN, no figure: {f.broken}", flush=True)
+        return
     print(
-        f"  {label:<28} itg {itg:>10.1f} {unit:<10} baseline {baseline:>10.1f} {unit:<10}"
-        f" ratio {ratio:5.2f}  {target}",
+        f"  {f.name:<44} itg {f.itg:>10.1f} {f.unit:<6} baseline {f.baseline:>10.1f} {f.unit:<6}"
+        f" {f.judged:>9}  {target}".rstrip(),
         flush=True,
     )
 
 
+def unfinished(reports: Sequence[Mapping[str, Any]], expected_total: int) -> list[str]:
+    """What keeps `reports` (GET /process answers) from being all records applied: each must
+    be `done` (every record succeeded) with progress done == total == `expected_total`."""
+    seen: dict[str, int] = {}
+    for report in reports:
+        progress = report.get("progress") or {}
+        state = f"{report.get('status')} {progress.get('done')}/{progress.get('total')}"
+        seen[state] = seen.get(state, 0) + 1
+    wanted = f"done {expected_total}/{expected_total}"
+    if set(seen) == {wanted}:
+        return []
+    counts = ", ".join(f"{n} x {state}" for state, n in sorted(seen.items()))
+    return [f"not every request ended {wanted}: {counts or 'no request'}"]
+
+
 # --- processes -----------------------------------------------------------------------------
+
+
+def bench_env(**settings: str) -> dict[str, str]:
+    """The whole environment of a process the bench starts: PATH/HOME/LANG plus `settings`
+    (ITG_* names), so every other setting is itg's default."""
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    return {**env, **settings}
 
 
 def free_port() -> int:
@@ -89,37 +163,54 @@ class Server:
 
 @contextmanager
 def serve(
-    argv: Sequence[str], port: int, log: Path, env: dict[str, str] | None = None
+    argv: Sequence[str], port: int, log: Path, env: dict[str, str], ready: Callable[[str], bool]
 ) -> Iterator[Server]:
-    """Start `argv` (a server listening on `port`), wait until it accepts connections, and stop
-    it on exit: SIGTERM first (graceful, as an operator would), SIGKILL if it hangs."""
+    """Start `argv` (a server listening on `port`) with exactly `env`, wait until `ready(url)`,
+    and stop it on exit: SIGTERM first (graceful, as an operator would), SIGKILL if it hangs."""
     with log.open("wb") as sink:
         process = subprocess.Popen(
             list(argv),
-            cwd=REPO_ROOT,  # so `-m bench.baseline_*` resolves to this checkout
-            env={**os.environ, **(env or {})},
+            cwd=REPO_ROOT,  # so `-m bench.baseline_*` and `-m itg` resolve to this checkout
+            env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+    url = f"http://{HOST}:{port}"
     try:
-        _wait_listening(process, port, log)
-        yield Server(process, f"http://{HOST}:{port}", log)
+        _wait_ready(process, url, log, ready)
+        yield Server(process, url, log)
     finally:
         _stop(process)
 
 
-def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, log: Path, ready: Callable[[str], bool]
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{_tail(log)}")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on port {port} in {START_TIMEOUT_S:.0f}s")
+        if ready(url):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server at {url} not ready in {START_TIMEOUT_S:.0f}s:\n{_tail(log)}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -140,13 +231,28 @@ def _tail(log: Path, lines: int = 20) -> str:
 # --- itg -------------------------------------------------------------------------------------
 
 
+def basic_headers(username: str, password: str) -> dict[str, str]:
+    """Authorization (+ Accept-Version, Content-Type), built once and sent as-is."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {
+        "Authorization": f"Basic {token}",
+        "Accept-Version": "v2",
+        "Content-Type": "application/json",
+    }
+
+
 @dataclass(frozen=True)
 class Itg:
     """A fresh itg database and the credentials `itg init` printed for it."""
 
     database_url: str
     company: str
-    headers: dict[str, str]  # Authorization (+ Accept-Version), built once, sent as-is
+    username: str
+    password: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return basic_headers(self.username, self.password)
 
 
 def init_itg(directory: Path) -> Itg:
@@ -154,26 +260,39 @@ def init_itg(directory: Path) -> Itg:
     url = f"sqlite:///{directory / 'itg.db'}"
     done = subprocess.run(
         [PYTHON, "-m", "itg", "init", "--json"],
-        env={**os.environ, "ITG_DATABASE_URL": url},
+        cwd=REPO_ROOT,
+        env=bench_env(ITG_DATABASE_URL=url),
         capture_output=True,
         check=True,
         timeout=60,
     )
     created = json.loads(done.stdout)
-    token = base64.b64encode(f"{created['username']}:{created['password']}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}", "Accept-Version": "v2"}
-    return Itg(url, created["company"], headers)
+    return Itg(url, created["company"], created["username"], created["password"])
 
 
 @contextmanager
-def serve_itg(directory: Path, itg: Itg, *, workers: int = 0) -> Iterator[Server]:
-    """`itg serve` as an operator runs it; `--workers 0` keeps the API alone on its core."""
+def serve_itg(
+    directory: Path,
+    database_url: str,
+    *,
+    workers: int,
+    name: str = "itg-serve",
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """`itg serve --workers N` as an operator runs it, on `database_url` with `settings` (ITG_*)
+    and every other setting its default; ready once /healthz answers 200. `--workers 0` keeps
+    the API alone on its core. A traceback in its log is reported when it stops."""
     port = free_port()
     argv = [PYTHON, "-m", "itg", "serve", "--host", HOST, "--port", str(port)]
     argv += ["--workers", str(workers)]
-    env = {"ITG_DATABASE_URL": itg.database_url}
-    with serve(argv, port, directory / "itg-serve.log", env) as server:
-        yield server
+    env = bench_env(ITG_DATABASE_URL=database_url, **(settings or {}))
+    log = directory / f"{name}.log"
+    try:
+        with serve(argv, port, log, env, _healthy) as server:
+            yield server
+    finally:
+        if log.exists() and "Traceback" in log.read_text(errors="replace"):
+            print(f"  note: {name}: the server logged a traceback ({log.name})", flush=True)
 
 
 @contextmanager
@@ -181,15 +300,42 @@ def serve_module(directory: Path, module: str, *args: str) -> Iterator[Server]:
     """A baseline from this folder, run as `python -m bench.<module> --port P ...`."""
     port = free_port()
     argv = [PYTHON, "-m", f"bench.{module}", "--port", str(port), *args]
-    with serve(argv, port, directory / f"{module}.log") as server:
+    with serve(argv, port, directory / f"{module}.log", bench_env(), _listening) as server:
         yield server
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[Callable[[str], str] | None]:
+    """A function creating a database on a throwaway cluster (tests/pg_cluster.py, fsync off)
+    and naming its URL, or None when PostgreSQL is not installed here."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from tests.pg_cluster import PostgresUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except PostgresUnavailable:
+        yield None
+        return
+    try:
+        import psycopg
+
+        def make_url(name: str) -> str:
+            with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")
+            return cluster.url(name)
+
+        yield make_url
+    finally:
+        cluster.stop()
 
 
 def drain_queue(database_url: str) -> tuple[float, int]:
     """Apply every queued request with one in-process Worker; (seconds, requests claimed).
 
     In-process so the timing holds the worker's own work only (no polling interval, no
-    process start); imported late so `python -m bench accept` never needs the worker code.
+    process start); its settings are the defaults but for the database, like `bench_env`'s.
+    Imported late so `python -m bench accept` never needs the worker code.
     """
     from itg.settings import Settings
     from itg.storage.database import open_database
@@ -206,6 +352,51 @@ def drain_queue(database_url: str) -> tuple[float, int]:
         return time.perf_counter() - started, claimed
     finally:
         db.dispose()
+
+
+def wait_all_final(db: Database, expected: int, timeout: float = 300.0) -> float:
+    """Poll the `requests` table (a cheap read by this process, which takes nothing from the
+    server's CPU time the way an HTTP poll would) until `expected` requests are final
+    (finished_at set); the time.perf_counter() at which that was seen."""
+    from sqlalchemy import func, select
+
+    from itg.storage.schema import requests
+
+    query = select(func.count()).where(requests.c.finished_at.is_not(None))
+    deadline = time.monotonic() + timeout
+    final = 0
+    while time.monotonic() < deadline:
+        with db.read() as conn:
+            final = conn.execute(query).scalar_one()
+        if final >= expected:
+            return time.perf_counter()
+        time.sleep(POLL_S)
+    raise RuntimeError(f"{final} of {expected} requests final after {timeout:.0f}s")
+
+
+def reports(
+    client: httpx.Client, url: str, headers: dict[str, str], subuniques: Sequence[str]
+) -> list[dict[str, Any]]:
+    """GET /process of each subunique, as a client sees it."""
+    return [
+        client.get(f"{url}/process", params={"subunique": s}, headers=headers).json()
+        for s in subuniques
+    ]
+
+
+def list_processes(url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every process of the company, through GET /processes (SPEC 1.7), all pages."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, str | int] = {"limit": 500}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        while True:
+            page = client.get("/processes", params=params)
+            page.raise_for_status()
+            body = page.json()
+            found += body["processes"]
+            if not body["next_cursor"]:
+                return found
+            params["cursor"] = body["next_cursor"]
 
 
 # --- records ---------------------------------------------------------------------------------

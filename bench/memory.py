@@ -3,7 +3,8 @@
 SPEC 6.1 compares against the server's own RSS right after start (its baseline); the target
 is growth under 50 MB. Requests carry one record each, so the count of stored requests grows
 while each one stays cheap: growth here means something keeps per-request state. RSS is
-printed after every 1,000, to tell warm-up (thread pool, caches) from a steady leak.
+printed after every 1,000, to tell warm-up (thread pool, caches) from a steady leak. Every
+setting is itg's default. The figure is broken unless all 10,000 were answered 200.
 """
 
 from __future__ import annotations
@@ -13,28 +14,31 @@ import time
 from bench.common import (
     Figure,
     banner,
+    figure,
     init_itg,
     people_body,
     rss_mib,
     scratch_dir,
     serve_itg,
+    show,
 )
 from bench.load import describe, hammer
+from bench.targets import TARGETS
 
 REQUESTS = 10_000
 STEP = 1_000  # RSS and rate are read after every step: a leak climbs, warm-up flattens
 CONNECTIONS = 8
-SECONDS = 50.0  # bound on a slow machine; the printout says how many were accepted
-TARGET_MB = 50.0
+SECONDS = 120.0  # bound on a slow machine; fewer than REQUESTS makes the figure broken
+MB_PER_MIB = 1.048576  # the target is in MB
 
 
 def run() -> list[Figure]:
     banner(f"memory: RSS of itg serve --workers 0 over {REQUESTS} accepted requests")
     body = people_body(0, 1)
-    accepted = 0
+    accepted = failures = 0
     with scratch_dir() as directory:
         itg = init_itg(directory)
-        with serve_itg(directory, itg, workers=0) as server:
+        with serve_itg(directory, itg.database_url, workers=0) as server:
             url = f"{server.url}/people"
             start = rss_mib(server.pid)
             end = start
@@ -51,22 +55,25 @@ def run() -> list[Figure]:
                     headers=itg.headers,
                     warmup=0,
                 )
-                accepted += len(step.latencies)
+                accepted += step.answered
+                failures += step.all_failures
                 end = rss_mib(server.pid)
                 print(
                     f"  after {accepted:>6}: RSS {end:.1f} MiB  ({step.rate:.0f} req/s;"
                     f" {describe(step)})",
                     flush=True,
                 )
-    growth_mb = (end - start) * 1.048576  # MiB -> MB, the unit of the target
-    print(f"  growth {end - start:+.1f} MiB = {growth_mb:+.1f} MB", flush=True)
-    return [
-        Figure(
-            f"memory RSS after {accepted} req",
-            "MiB",
-            end,
-            start,
-            f"growth < {TARGET_MB:.0f} MB",
-            growth_mb < TARGET_MB,
-        )
-    ]
+    print(f"  growth {end - start:+.1f} MiB = {(end - start) * MB_PER_MIB:+.1f} MB", flush=True)
+    problems = []
+    if accepted < REQUESTS or failures:
+        problems.append(f"{accepted} of {REQUESTS} requests accepted, {failures} not 200")
+    f = figure(
+        f"memory RSS after {REQUESTS} req",
+        "MB",
+        end * MB_PER_MIB,
+        start * MB_PER_MIB,
+        TARGETS["memory"],
+        problems,
+    )
+    show(f)
+    return [f]

@@ -1,11 +1,12 @@
-"""Shared fixtures: a real SQLite file per test (or a real PostgreSQL, see `pg_database`), a
-company with a service user, an in-process API client, and a way to drain the queue with a
-real worker."""
+"""Shared fixtures: a real SQLite file per test (or a real PostgreSQL, see `pg_database`; a
+folder runs on both with the fixtures of tests/engines.py), the test tenant and another
+company (tests/tenants.py), an in-process API client, and a way to drain the queue with a
+real worker (tests/driving.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,9 @@ from itg.api.app import create_app
 from itg.settings import Settings
 from itg.storage.database import Database, open_database
 from itg.storage.migrate import upgrade_schema
-from itg.worker import Worker
+from tests.driving import drain
 from tests.pg_cluster import Cluster, PostgresUnavailable, start_cluster
-from tests.tenants import Tenant, basic_auth, make_tenant
-
-__all__ = ["Tenant", "basic_auth", "make_tenant"]  # also imported by some test modules
+from tests.tenants import OTHER_CODE, TENANT_CODE, Tenant, make_tenant
 
 
 @pytest.fixture
@@ -81,7 +80,14 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def tenant(db: Database) -> Tenant:
-    return make_tenant(db, "a000101")
+    """The test's company, with an all-routes service user."""
+    return make_tenant(db, TENANT_CODE)
+
+
+@pytest.fixture
+def other_company(db: Database, tenant: Tenant) -> Tenant:
+    """A second company with an all-routes service user (created after `tenant`)."""
+    return make_tenant(db, OTHER_CODE)
 
 
 @pytest.fixture
@@ -91,15 +97,7 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-def drain(db: Database, settings: Settings) -> int:
-    """Run a real worker until the queue is empty; returns how many requests it processed."""
-    worker = Worker(db, settings)
-    count = 0
-    while worker.run_once():
-        count += 1
-    return count
-
-
 @pytest.fixture
-def run_worker(db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+def run_worker(db: Database, settings: Settings) -> Callable[[], int]:
+    """`run_worker()`: drain the queue with a real worker; how many requests it processed."""
     return lambda: drain(db, settings)

@@ -9,13 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from itg.services.registry import SERVICES
 from itg.storage import tenants
 from itg.storage.schema import service_users
+from tests.errors import error_body
 
-UNAUTHORIZED = {"error": {"code": 401, "message": "Unauthorized"}}
+UNAUTHORIZED = error_body(401, "Unauthorized")
 RECORDS = [{"codigo": "C1", "nome": "Centro 1"}]
-# Near misses of real routes: paths are case-sensitive and exact, like the public API.
-MISSPELLED_ROUTES = ["/absence", "/paymentdate", "/anticipates", "/subsidiary", "/user"]
+# Near misses of real routes: case, one trailing slash and repeated slashes are forgiven
+# (SPEC 1.1, tests/e2e/test_lenient_wire.py), spelling is not.
+MISSPELLED_ROUTES = ["/absence", "/payment-date", "/anticipates", "/subsidiary", "/user"]
 
 
 def basic(credentials: bytes, scheme: str = "Basic") -> dict[str, str]:
@@ -217,7 +220,7 @@ def test_route_not_allowed_is_403(
     client: TestClient, tenant, add_user, stored_requests, assert_error, method, path
 ):
     # Given a user allowed only the people route
-    people_only = add_user("people-only", tenant.code, ("people",))
+    people_only = add_user("people-only", tenant, ("people",))
     # When it uses another route
     response = client.request(
         method, path, json=RECORDS, params={"subunique": "0badf00d"}, headers=people_only.headers
@@ -229,7 +232,7 @@ def test_route_not_allowed_is_403(
 
 def test_allowed_route_of_a_restricted_user_is_accepted(client: TestClient, tenant, add_user):
     # Given a user allowed only the people route
-    people_only = add_user("people-only", tenant.code, ("people",))
+    people_only = add_user("people-only", tenant, ("people",))
     # When it posts people
     response = client.post("/people", json=[{"matricula": "1"}], headers=people_only.headers)
     # Then it is accepted for its company
@@ -257,8 +260,8 @@ def test_public_endpoints_need_no_credentials(client: TestClient, path):
         ("GET", "/"),
         ("POST", "/nothing-here"),
         ("GET", "/process/extra"),
-        ("POST", "/People"),
-        pytest.param("POST", "/people/", id="POST-/people/-trailing-slash"),
+        ("POST", "/People/extra"),
+        pytest.param("POST", "/people/x/", id="POST-/people/x/-trailing-slash"),
         *[("POST", path) for path in MISSPELLED_ROUTES],
         *[("GET", path) for path in MISSPELLED_ROUTES],
     ],
@@ -275,11 +278,29 @@ def test_unknown_path_is_404(
     assert stored_requests() == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [("/People", "people"), ("/people/", "people"), ("/PEOPLE/", "people"),
+     ("/paymentdate", "paymentDate"), ("/costCenter", "costcenter")],
+)  # fmt: skip
+def test_a_route_name_in_another_case_or_with_a_trailing_slash_is_the_route(
+    client: TestClient, tenant, stored_requests, path, route
+):
+    # Given a route path spelled leniently (SPEC 1.1)
+    # When records are posted to it
+    response = client.post(path, json=RECORDS, headers=tenant.headers, follow_redirects=False)
+    # Then the route accepts them where they arrived: no redirect
+    assert response.status_code == 200
+    assert response.json()["message"] == SERVICES[route].accepted_message
+    assert stored_requests() == 1
+
+
 @pytest.mark.parametrize("with_credentials", [False, True], ids=["anonymous", "authenticated"])
 @pytest.mark.parametrize(
     ("method", "path"),
     [
         ("GET", "/people"),
+        ("GET", "/People/"),
         ("PUT", "/people"),
         ("DELETE", "/costcenter"),
         ("PATCH", "/costcenter"),
@@ -304,9 +325,8 @@ def test_wrong_method_is_405(
 # --- secrets -----------------------------------------------------------------------------
 
 
-def test_passwords_are_stored_only_hashed(db, tenant, add_tenant):
+def test_passwords_are_stored_only_hashed(db, tenant, other_company):
     # Given two service users with server-generated passwords
-    other = add_tenant("b000202")
     # When the service_users table is read
     with db.read() as conn:
         rows = conn.execute(select(service_users)).mappings().all()
@@ -314,6 +334,8 @@ def test_passwords_are_stored_only_hashed(db, tenant, add_tenant):
     stored = " ".join(str(value) for row in rows for value in row.values())
     assert len(rows) == 2
     assert tenant.password not in stored
-    assert other.password not in stored
-    assert tenant.password != other.password
-    assert {row["password_hash"] for row in rows}.isdisjoint({tenant.password, other.password})
+    assert other_company.password not in stored
+    assert tenant.password != other_company.password
+    assert {row["password_hash"] for row in rows}.isdisjoint(
+        {tenant.password, other_company.password}
+    )

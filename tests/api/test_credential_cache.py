@@ -8,14 +8,10 @@ issues; a frozen clock keeps entries fresh however slowly a loaded machine runs 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from contextlib import AbstractContextManager
 
 import anyio
 import pytest
-from sqlalchemy import event
 from starlette.requests import Request
 
 from itg.api.auth import Authenticator, Principal
@@ -24,15 +20,11 @@ from itg.api.responses import ApiError
 from itg.settings import Settings
 from itg.storage.database import Database
 from itg.storage.tenants import Credential
+from tests import engines
+from tests.driving import recording_statements
 from tests.tenants import Tenant, basic_auth
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """This module on both engines: a fresh SQLite file, or the emptied PostgreSQL."""
-    if request.param == "postgres":
-        return request.getfixturevalue("pg_settings")
-    return Settings(database_url=f"sqlite:///{tmp_path / 'itg.db'}", credential_cache_seconds=0)
+settings = engines.settings  # every test here on both engines
 
 
 class Clock:
@@ -43,21 +35,10 @@ class Clock:
         return self.now
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
+def statements(db: Database) -> AbstractContextManager[list[str]]:
     """The credential lookups (reads of service_users) sent while the block runs; the
     transaction statements around them (SQLite's BEGIN) are left out."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "service_users" in statement:
-            sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    return recording_statements(db, lambda statement: "service_users" in statement)
 
 
 def request_as(username: str, password: str) -> Request:

@@ -15,6 +15,7 @@ from itg import errors
 from itg.api.error_handlers import STATUS_OF, install_error_handlers
 from itg.api.responses import ApiError, unauthorized
 from itg.errors import ItgError, NotFoundError
+from tests.errors import error_body
 
 
 class UnknownCatalogError(NotFoundError):
@@ -61,7 +62,7 @@ def test_a_domain_error_is_answered_with_its_status_and_message(error: type, sta
         response = client.get("/fail")
     # Then the error's status and message come back in the error shape
     assert response.status_code == status
-    assert response.json() == {"error": {"code": status, "message": "Process not found"}}
+    assert response.json() == error_body(status, "Process not found")
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,7 @@ def test_a_server_side_error_is_500_without_its_text(error: type, caplog: pytest
         response = client.get("/fail")
     # Then the answer is a bare 500, and the detail is logged with its traceback
     assert response.status_code == 500
-    assert response.json() == {"error": {"code": 500, "message": "Internal Server Error"}}
+    assert response.json() == error_body(500, "Internal Server Error")
     (record,) = [r for r in caplog.records if r.name == "itg.api"]
     assert record.exc_info is not None and "secret detail" in str(record.exc_info[1])
 
@@ -85,5 +86,5 @@ def test_an_api_error_keeps_its_own_status_and_headers():
         response = client.get("/fail")
     # Then its status, message and headers are sent
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": 401, "message": "Unauthorized"}}
+    assert response.json() == error_body(401, "Unauthorized")
     assert response.headers["www-authenticate"] == 'Basic realm="itg"'

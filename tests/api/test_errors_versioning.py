@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from itg.api.responses import ApiError
 from itg.api.versioning import check_version
+from tests.errors import error_body
 
 RECORDS = [{"codigo": "C1", "nome": "Centro 1"}]
 
@@ -51,7 +52,7 @@ def test_every_error_has_the_json_error_shape(
     # Then the answer is {"error":{"code","message"}} as JSON, code equal to the status
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"error": {"code": status, "message": message}}
+    assert response.json() == error_body(status, message)
 
 
 def test_unexpected_exception_on_a_write_is_500_without_internals(
@@ -170,7 +171,7 @@ def test_version_is_checked_after_authentication(
 
 def test_version_is_checked_after_permission(client: TestClient, tenant, add_user, assert_error):
     # Given a bad version from a user not allowed the route
-    people_only = add_user("people-only", tenant.code, ("people",))
+    people_only = add_user("people-only", tenant, ("people",))
     headers = {**people_only.headers, "Accept-Version": "v1"}
     # When it posts cost centers
     response = client.post("/costcenter", json=RECORDS, headers=headers)

@@ -17,7 +17,7 @@ from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
 from itg.worker import NO_HOOKS, Worker, WorkerHooks, WorkerPool
-from tests.crash.faulty_itg import FaultHooks
+from tests.faults import FaultHooks
 
 VALID = {"matricula": "1", "nome": "Ana", "sem_pis": True, "dataAdmissao": "01/02/2024"}
 BAD_PIS = {"matricula": "2", "nome": "Bia", "pis": "123", "dataAdmissao": "01/02/2024"}
@@ -84,11 +84,10 @@ def test_accepted_requests_are_counted_per_route(client: TestClient, tenant):
 
 
 def test_queue_depth_comes_from_the_database(
-    client: TestClient, tenant, add_tenant, db: Database, settings: Settings, run_worker
+    client: TestClient, tenant, other_company, db: Database, settings: Settings, run_worker
 ):
     # Given two companies with one queued request each, one of them claimed by a worker
-    other = add_tenant("b000202")
-    for headers in (tenant.headers, other.headers):
+    for headers in (tenant.headers, other_company.headers):
         assert client.post("/people", json=[VALID], headers=headers).status_code == 200
     claim = queue.claim_next(db, settings.lease_seconds)
     assert claim is not None

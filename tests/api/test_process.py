@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from itg.storage.queue import claim_next
+from tests.errors import error_body
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-NOT_FOUND = {"error": {"code": 404, "message": "Process not found"}}
+NOT_FOUND = error_body(404, "Process not found")
 GOOD = {"codigo": "A", "nome": "Alfa"}
 BAD = {"codigo": "B"}  # a new cost center without its name
 PERSON = {"matricula": "1", "nome": "Ana", "sem_pis": True, "dataAdmissao": "01/02/2024"}
@@ -347,18 +348,17 @@ def test_unknown_id_is_404(client: TestClient, tenant, assert_error, key, value)
 
 @pytest.mark.parametrize("key", ["subunique", "unique"])
 def test_another_companys_id_is_404_like_an_unknown_one(
-    client: TestClient, tenant, add_tenant, key
+    client: TestClient, tenant, other_company, key
 ):
     # Given a process of company B
-    other = add_tenant("b000202")
-    theirs = post(client, other.headers, [GOOD])
+    theirs = post(client, other_company.headers, [GOOD])
     # When company A reads B's id, and an unknown one
     probed = get(client, tenant.headers, **{key: theirs[key]})
     unknown = get(client, tenant.headers, **{key: "0badf00d"})
     # Then both answers are identical 404s, and B still reads its own
     assert (probed.status_code, probed.content) == (unknown.status_code, unknown.content)
     assert probed.json() == NOT_FOUND
-    assert get(client, other.headers, **{key: theirs[key]}).status_code == 200
+    assert get(client, other_company.headers, **{key: theirs[key]}).status_code == 200
 
 
 def test_reading_without_the_process_route_is_403(
@@ -366,7 +366,7 @@ def test_reading_without_the_process_route_is_403(
 ):
     # Given a process, and a user of the same company without the process route
     accepted = post(client, tenant.headers, [GOOD])
-    writer = add_user("writer", tenant.code, ("costcenter", "people"))
+    writer = add_user("writer", tenant, ("costcenter", "people"))
     # When that user reads it
     response = get(client, writer.headers, subunique=accepted["subunique"])
     # Then it is forbidden

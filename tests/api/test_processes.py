@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 
 from itg.storage.queue import claim_next
 from itg.storage.schema import requests
+from tests.errors import error_body
 
 GOOD = {"codigo": "CC1", "nome": "Administrativo"}
 NO_NAME = {"codigo": "CC9"}  # a new cost center without its name: `Campo obrigatório: nome`
@@ -273,25 +274,60 @@ def test_malformed_cursor_is_refused(client, tenant, assert_error, cursor):
     assert_error(listing(client, tenant.headers, cursor=cursor), 400, "Invalid cursor")
 
 
-def test_never_lists_another_companys_processes(client, tenant, add_tenant):
+def test_never_lists_another_companys_processes(client, tenant, other_company):
     # Given two companies with processes of their own
-    other = add_tenant("b000202")
     mine = [send(client, tenant.headers, [GOOD]) for _ in range(3)][::-1]
-    theirs = [send(client, other.headers, [GOOD]) for _ in range(3)][::-1]
+    theirs = [send(client, other_company.headers, [GOOD]) for _ in range(3)][::-1]
     # Then each lists only its own, also on every page
     assert subuniques(listing(client, tenant.headers)) == mine
-    assert subuniques(listing(client, other.headers)) == theirs
-    assert [s for page in page_through(client, other.headers, limit=1) for s in page] == theirs
-    # and a cursor from the other company selects only the caller's rows
+    assert subuniques(listing(client, other_company.headers)) == theirs
+    assert [
+        s for page in page_through(client, other_company.headers, limit=1) for s in page
+    ] == theirs
+    # and the tenant's cursor, older than any of the other company's processes, is an empty
+    # last page there (test_a_foreign_cursor_pages_the_senders_own_processes_before_its_time)
     foreign = listing(client, tenant.headers, limit=1).json()["next_cursor"]
-    assert set(subuniques(listing(client, other.headers, cursor=foreign))) <= set(theirs)
+    answer = listing(client, other_company.headers, cursor=foreign)
+    assert (answer.status_code, answer.json()) == (200, {"processes": [], "next_cursor": None})
     # and no filter reaches across
     for params in ({"status": "queued"}, {"route": "costcenter"}, {"since": "2000-01-01"}):
-        assert subuniques(listing(client, other.headers, **params)) == theirs
+        assert subuniques(listing(client, other_company.headers, **params)) == theirs
+
+
+def test_a_foreign_cursor_pages_the_senders_own_processes_before_its_time(
+    client, tenant, other_company, db
+):
+    # A cursor is opaque (SPEC 1.7): it names its page's last process and when that one was
+    # created. Sent by another company, it names none of that company's processes, so, like
+    # a cursor whose process was purged, it continues below that company's newest process
+    # created before that time: only ever with the sender's own rows.
+    # Given the other company's processes of January 1st to 4th, and two of the tenant's
+    theirs = [send(client, other_company.headers, [GOOD]) for _ in range(4)]
+    mine = [send(client, tenant.headers, [GOOD]) for _ in range(2)]
+    for sub, moment in [
+        *((sub, datetime(2026, 1, day, 12)) for day, sub in enumerate(theirs, start=1)),
+        (mine[0], datetime(2026, 1, 2, 18)),
+        (mine[1], datetime(2026, 1, 3, 18)),
+    ]:
+        set_created_at(db, sub, moment)
+    own_rows = listing(client, other_company.headers).json()["processes"]
+    assert [row["subunique"] for row in own_rows] == theirs[::-1]
+    # When the other company pages with the tenant's cursor (its process of Jan 3, 18:00)
+    foreign = listing(client, tenant.headers, limit=1).json()["next_cursor"]
+    first = listing(client, other_company.headers, cursor=foreign, limit=2)
+    # Then it gets its own processes created before then (Jan 3, 2, 1), exactly as its own
+    # listing shows them, page after page
+    assert first.status_code == 200
+    assert first.json()["processes"] == own_rows[1:3]
+    assert first.json()["next_cursor"] is not None
+    second = listing(client, other_company.headers, cursor=first.json()["next_cursor"], limit=2)
+    assert second.json() == {"processes": own_rows[3:], "next_cursor": None}
+    # while the same cursor pages the tenant's own rows as usual
+    assert subuniques(listing(client, tenant.headers, cursor=foreign)) == [mine[0]]
 
 
 def test_needs_the_process_route(client, tenant, add_user, assert_error):
-    writer = add_user("writer", tenant.code, ("costcenter",))
+    writer = add_user("writer", tenant, ("costcenter",))
     send(client, writer.headers, [GOOD])
     assert_error(listing(client, writer.headers), 403, "Forbidden")
 
@@ -325,9 +361,9 @@ def test_lists_expired_processes_until_they_are_purged(make_client, tenant, run_
     run_worker()
     # When it has expired
     time.sleep(1.1)
-    assert api.get("/process", params={"subunique": sub}, headers=tenant.headers).json() == {
-        "error": {"code": 410, "message": "Process expired"}
-    }
+    assert api.get(
+        "/process", params={"subunique": sub}, headers=tenant.headers
+    ).json() == error_body(410, "Process expired")
     # Then it is still listed, with its final status
     listed = listing(api, tenant.headers).json()["processes"]
     assert [(p["subunique"], p["status"], p["errors"]) for p in listed] == [(sub, "done", 0)]
@@ -341,9 +377,9 @@ def test_past_retention_is_not_listed_even_before_the_purge(make_client, tenant,
     unfinished = send(api, tenant.headers, [GOOD])
     time.sleep(1.1)
     # Then the finished one is gone (GET /process says 404), the unfinished one stays
-    assert api.get("/process", params={"subunique": finished}, headers=tenant.headers).json() == {
-        "error": {"code": 404, "message": "Process not found"}
-    }
+    assert api.get(
+        "/process", params={"subunique": finished}, headers=tenant.headers
+    ).json() == error_body(404, "Process not found")
     assert subuniques(listing(api, tenant.headers)) == [unfinished]
 
 

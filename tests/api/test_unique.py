@@ -1,18 +1,25 @@
-"""SPEC 1.5: `subunique` per request, `unique` per window of a company's consecutive requests."""
+"""SPEC 1.5: `subunique` per request, `unique` per window of a company's consecutive requests.
+
+The window tests step the test's clock (tests/clocks.py) instead of sleeping.
+"""
 
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from itg.storage.schema import requests
+from tests import clocks
+
+clock = clocks.clock
 
 HEX8 = re.compile(r"^[0-9a-f]{8}$")
 RECORDS = [{"codigo": "C1", "nome": "Centro 1"}]
+VALIDITY = 60  # ITG_VALIDITY_SECONDS of the window tests
+JUST_UNDER = VALIDITY - 0.001
 
 
 def post(api: TestClient, headers: dict[str, str], path: str = "/costcenter") -> dict[str, str]:
@@ -34,12 +41,12 @@ def test_requests_within_the_window_share_unique_with_distinct_subuniques(
     assert len({first["subunique"], second["subunique"], third["subunique"]}) == 3
 
 
-def test_a_new_unique_starts_after_the_validity_window(make_client, tenant):
-    # Given a server with ITG_VALIDITY_SECONDS=1 and a first request
-    api = make_client(validity_seconds=1)
+def test_a_new_unique_starts_after_the_validity_window(make_client, tenant, clock):
+    # Given a server with ITG_VALIDITY_SECONDS=60 and a first request
+    api = make_client(validity_seconds=VALIDITY)
     first = post(api, tenant.headers)
-    # When the next request comes just over 1 s later
-    time.sleep(1.1)
+    # When the next request comes 60 s later (the previous one is not "less than 60 s ago")
+    clock.advance(VALIDITY)
     second = post(api, tenant.headers)
     # Then it opens a new window
     assert HEX8.match(second["unique"])
@@ -47,16 +54,19 @@ def test_a_new_unique_starts_after_the_validity_window(make_client, tenant):
     assert second["subunique"] != first["subunique"]
 
 
-def test_the_window_slides_with_every_request(make_client, tenant):
-    # Given a server with ITG_VALIDITY_SECONDS=1
-    api = make_client(validity_seconds=1)
-    # When four requests come 0.45 s apart (1.35 s from first to last)
+def test_the_window_slides_with_every_request(make_client, tenant, clock):
+    # Given a server with ITG_VALIDITY_SECONDS=60
+    api = make_client(validity_seconds=VALIDITY)
+    # When four requests come just under 60 s apart (three minutes from first to last)
     answers = [post(api, tenant.headers)]
     for _ in range(3):
-        time.sleep(0.45)
+        clock.advance(JUST_UNDER)
         answers.append(post(api, tenant.headers))
-    # Then each is within 1 s of the previous one, so they all share one unique
+    # Then each is within 60 s of the previous one, so they all share one unique
     assert len({answer["unique"] for answer in answers}) == 1
+    # and the window closes 60 s after its last request
+    clock.advance(VALIDITY)
+    assert post(api, tenant.headers)["unique"] != answers[0]["unique"]
 
 
 def test_concurrent_first_requests_open_a_single_window(client: TestClient, tenant):
@@ -83,12 +93,11 @@ def test_subuniques_are_random_hex_not_sequential(client: TestClient, tenant):
     assert numbers != sorted(numbers)
 
 
-def test_each_company_has_its_own_window(client: TestClient, tenant, add_tenant):
+def test_each_company_has_its_own_window(client: TestClient, tenant, other_company):
     # Given company A inside an open window
-    other = add_tenant("b000202")
     a_first = post(client, tenant.headers)
     # When company B posts, then A again
-    b_first = post(client, other.headers)
+    b_first = post(client, other_company.headers)
     a_second = post(client, tenant.headers)
     # Then B got its own unique under its own code, and A's window was not broken by B
     assert b_first["company"] == "b000202"
@@ -112,14 +121,14 @@ def test_a_colliding_subunique_is_drawn_again(client: TestClient, db, tenant, mo
         assert list(stored) == ["bbbbbbbb", "cccccccc"]
 
 
-def test_a_colliding_unique_is_drawn_again(make_client, tenant, monkeypatch):
+def test_a_colliding_unique_is_drawn_again(make_client, tenant, monkeypatch, clock):
     # Given a first window, and a random source that repeats its unique for the next window
     draws = iter(["aaaaaaaa", "11111111", "aaaaaaaa", "bbbbbbbb", "22222222"])
     monkeypatch.setattr("itg.storage.intake.random_id", lambda: next(draws))
-    api = make_client(validity_seconds=1)
+    api = make_client(validity_seconds=VALIDITY)
     first = post(api, tenant.headers)
     # When a request after the window draws the taken unique first
-    time.sleep(1.1)
+    clock.advance(VALIDITY)
     second = post(api, tenant.headers)
     # Then its new window gets a fresh draw
     assert (first["unique"], first["subunique"]) == ("aaaaaaaa", "11111111")
@@ -127,20 +136,19 @@ def test_a_colliding_unique_is_drawn_again(make_client, tenant, monkeypatch):
 
 
 def test_ids_are_unique_per_company_not_globally(
-    client: TestClient, tenant, add_tenant, monkeypatch
+    client: TestClient, tenant, other_company, monkeypatch
 ):
     # Given two companies whose draws happen to produce the same ids
-    other = add_tenant("b000202")
     draws = iter(["aaaaaaaa", "bbbbbbbb"] * 2)
     monkeypatch.setattr("itg.storage.intake.random_id", lambda: next(draws))
     # When each posts once
     a = post(client, tenant.headers)
-    b = post(client, other.headers, "/people")
+    b = post(client, other_company.headers, "/people")
     # Then both are accepted with the same ids, and each company reads back its own process
     assert (a["unique"], a["subunique"]) == ("aaaaaaaa", "bbbbbbbb")
     assert (b["unique"], b["subunique"]) == ("aaaaaaaa", "bbbbbbbb")
     params = {"subunique": "bbbbbbbb"}
     a_report = client.get("/process", params=params, headers=tenant.headers).json()
-    b_report = client.get("/process", params=params, headers=other.headers).json()
+    b_report = client.get("/process", params=params, headers=other_company.headers).json()
     assert (a_report["company"], a_report["route"]) == (tenant.code, "costcenter")
     assert (b_report["company"], b_report["route"]) == ("b000202", "people")

@@ -9,7 +9,6 @@ the reference): one read of the window and all its error rows, then one `orjson.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +24,9 @@ from itg.storage.database import Database
 from itg.storage.queue import Claim
 from itg.storage.schema import FINAL_STATUSES, PROCESSING, QUEUED
 from itg.timeutil import iso
+from tests import engines
+
+settings = engines.settings  # every test here on both engines
 
 GOOD = {"codigo": "A", "nome": "Alfa"}
 PERSON = {"matricula": "1", "nome": "Ana", "sem_pis": True, "dataAdmissao": "01/02/2024"}
@@ -34,14 +36,6 @@ BAD_PERSON = {"matricula": "9"}  # three messages: no name, no PIS, no admission
 def bad(code: str) -> dict[str, str]:
     """A new cost center without its name: fails with `Campo obrigatório: nome`."""
     return {"codigo": code}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Every test here on both engines: a fresh SQLite file, or the emptied PostgreSQL."""
-    if request.param == "postgres":
-        return request.getfixturevalue("pg_settings")
-    return Settings(database_url=f"sqlite:///{tmp_path / 'itg.db'}", credential_cache_seconds=0)
 
 
 def previous_body(db: Database, company_id: int, company_code: str, unique: str) -> bytes:

@@ -12,6 +12,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from tests.errors import error_body
+from tests.faults import FaultHooks
+
 pytestmark = pytest.mark.browser
 
 FINAL = {"done", "warning", "error"}
@@ -19,6 +22,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 ADMITTED = {"sem_pis": True, "dataAdmissao": "01/02/2024"}
 HOSTILE = "<img src=x onerror=alert(1)>"  # a matrícula that must show as text, never as HTML
 ROWS = "table.processes tbody tr[data-subunique]"
+CHUNK_SIZE = 10  # ITG_CHUNK_SIZE of this folder's itg_env (tests/browser/conftest.py)
+SLOW_CHUNK_SECONDS = 0.1
+MIN_STEPS_SEEN = 3  # of the ten or more refreshes while 1000 records are applied
 SEEN_PROGRESS = """(subunique) => {
   // Record every value the row's progress bar shows, as the page swaps in fresh rows.
   window.seenProgress = [];
@@ -111,15 +117,20 @@ def test_a_sent_request_appears_progresses_to_final_and_opens_to_its_errors(
     )
     page.evaluate(SEEN_PROGRESS, accepted["subunique"])
 
-    # When a worker starts, Then the bar fills to 100% and the badge turns final
-    start_worker()
+    # When a worker starts whose chunks last at least SLOW_CHUNK_SECONDS each (a hundred
+    # chunks: 10 s or more, some ten refreshes of the page at one a second)
+    start_worker(FaultHooks(chunk_delay_seconds=SLOW_CHUNK_SECONDS))
+    # Then the bar fills to 100% and the badge turns final
     expect(bar).to_have_attribute("value", "1000", timeout=60_000)
     expect(row.locator(".badge")).to_have_text("warning")
     expect(row.locator(".progress .count")).to_have_text("1000 / 1000")
     expect(row.locator("td.errors")).to_have_text("11")
-    seen = page.evaluate("window.seenProgress")
-    assert seen[0] == "0" and seen[-1] == "1000", seen
-    assert [int(value) for value in seen] == sorted(int(value) for value in seen), seen
+    # through values in between, each a chunk boundary, never going back
+    seen = [int(value) for value in page.evaluate("window.seenProgress")]
+    assert (seen[0], seen[-1]) == (0, 1000), seen
+    assert len(seen) >= 2 + MIN_STEPS_SEEN, seen
+    assert seen == sorted(set(seen)), seen
+    assert all(value % CHUNK_SIZE == 0 for value in seen), seen
     page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
     assert (tmp_path / "dashboard.png").read_bytes().startswith(PNG)
 
@@ -212,7 +223,7 @@ def test_another_companys_processes_never_appear(server, credentials, add_compan
     # and the other company's process cannot be opened: it does not exist for this one
     response = page.goto(f"/dashboard/process/{theirs[1]['subunique']}")
     assert response.status == 404
-    assert response.json() == {"error": {"code": 404, "message": "Process not found"}}
+    assert response.json() == error_body(404, "Process not found")
 
     # When the other company opens its dashboard, Then it sees its own two only
     other_page = open_page(server, other)
@@ -240,7 +251,7 @@ def test_wrong_or_missing_credentials_get_401_and_no_process_route_403(
     api_server, credentials, add_user, open_page
 ):
     challenge = 'Basic realm="itg"'
-    unauthorized = {"error": {"code": 401, "message": "Unauthorized"}}
+    unauthorized = error_body(401, "Unauthorized")
     # Given no credentials, or a wrong password, Then the JSON 401 with the Basic challenge
     wrong = type(credentials)(credentials.company, credentials.username, "not-the-password")
     for who, path in [
@@ -259,4 +270,4 @@ def test_wrong_or_missing_credentials_get_401_and_no_process_route_403(
     writer = add_user(credentials.company, "writer", "people,costcenter")
     response = open_page(api_server, writer).goto("/dashboard")
     assert response.status == 403
-    assert response.json() == {"error": {"code": 403, "message": "Forbidden"}}
+    assert response.json() == error_body(403, "Forbidden")

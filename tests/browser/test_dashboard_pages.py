@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from itg.api.app import create_app
 from itg.permissions import all_routes
 from itg.storage import tenants
+from tests.errors import error_body
 
 GOOD = {"codigo": "CC1", "nome": "Administrativo"}
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -46,7 +47,7 @@ def live_poll(response: httpx.Response) -> str:
 def assert_json_error(response: httpx.Response, status: int, message: str) -> None:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"error": {"code": status, "message": message}}
+    assert response.json() == error_body(status, message)
 
 
 def test_lists_the_rows_newest_first_in_the_first_answer(client, tenant, run_worker):

@@ -1,4 +1,4 @@
-"""Fixtures of the client tests: a real `itg serve` (the e2e fixtures, reused), a Client for
+"""Fixtures of the client tests: a real `itg serve` (tests/processes.py), a Client for
 it, the requests it stored (read straight from its SQLite file), the `itg` command as a
 subprocess, and scripted stubs for what the real server never does."""
 
@@ -15,14 +15,14 @@ import pytest
 from client_stub import Stub
 
 from itg.client import Client
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import ITG, Server
+from tests import processes
+from tests.processes import ITG, Server, free_port
 
-# The real-process fixtures of the e2e tests: `itg init` + `itg serve` on a free port.
-itg_env = e2e.itg_env
-credentials = e2e.credentials
-serve = e2e.serve
-server = e2e.server
+# The real-process fixtures: `itg init` + `itg serve` on a free port.
+itg_env = processes.itg_env
+credentials = processes.credentials
+serve = processes.serve
+server = processes.server
 
 CLI_SECONDS = 60
 
@@ -106,7 +106,7 @@ def itg(tmp_path: Path, itg_env: dict[str, str], server: Server) -> Callable[...
 def itg_offline(tmp_path: Path, itg_env: dict[str, str]) -> Callable[..., Run]:
     """The `itg` command with ITG_URL on a port where nothing listens, for the failures that
     need no server (a request would fail with a connection error)."""
-    env = {"ITG_URL": f"http://127.0.0.1:{e2e.free_port()}", "ITG_USERNAME": "integrador"}
+    env = {"ITG_URL": f"http://127.0.0.1:{free_port()}", "ITG_USERNAME": "integrador"}
     return runner(tmp_path, {**itg_env, **env, "ITG_PASSWORD": "unused"})
 
 

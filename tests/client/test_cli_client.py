@@ -7,7 +7,7 @@ import orjson
 import pytest
 from client_helpers import person
 
-from tests.e2e.conftest import free_port
+from tests.processes import free_port
 
 pytestmark = pytest.mark.e2e
 

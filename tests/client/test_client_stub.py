@@ -16,7 +16,7 @@ from client_stub import DROP, HANG, reply
 
 from itg.client import Accepted, Client, ItgHttpError, ItgTransportError, WaitTimeout
 from itg.errors import UsageError
-from tests.e2e.conftest import free_port
+from tests.processes import free_port
 
 ACCEPTED = {"company": "a000101", "unique": "bd751350", "subunique": "c01de0cc", "message": "ok"}
 OK = reply(200, orjson.dumps(ACCEPTED))

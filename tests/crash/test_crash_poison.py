@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.crash.helpers import ACCEPTED_PEOPLE, FaultHooks, Itg, person, post
+from tests.builders import person
+from tests.crash.helpers import ACCEPTED_PEOPLE, post
+from tests.faults import FaultHooks
+from tests.processes import Itg
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +34,11 @@ def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: 
     # When two poison requests arrive, then requests of five other companies
     with server.client() as client:
         partly = post(client, "people", PARTLY, ACCEPTED_PEOPLE)["subunique"]
-    with itg.client(server, poisoned) as client:
+    with server.client(poisoned) as client:
         wholly = post(client, "people", WHOLLY, ACCEPTED_PEOPLE)["subunique"]
     flowing: list[str] = []
     for n, company in enumerate(others * 4):
-        with itg.client(server, company) as client:
+        with server.client(company) as client:
             records = [person(f"O{n:02d}-{i:02d}") for i in range(CHUNK)]
             flowing.append(post(client, "people", records, ACCEPTED_PEOPLE)["subunique"])
     rows = {row["subunique"]: row for row in itg.wait_all_final(60)}
@@ -61,7 +64,7 @@ def test_a_poison_request_ends_after_3_attempts_while_other_companies_flow(itg: 
         {"identifier": PARTLY[i]["matricula"], "index": i, "message": INTERNAL}
         for i in range(990, 1000)
     ]
-    with itg.client(server, poisoned) as client:
+    with server.client(poisoned) as client:
         report = client.get("/process", params={"subunique": wholly}).json()
     assert (report["status"], report["progress"]) == ("error", {"done": "10", "total": "10"})
     assert report["data"]["errors"] == [
@@ -103,7 +106,7 @@ def test_a_request_whose_error_entries_cannot_be_written_still_ends(itg: Itg):
     with server.client() as client:
         poisoned = post(client, "people", PARTLY, ACCEPTED_PEOPLE)["subunique"]
         after = post(client, "people", [person("NEXT")], ACCEPTED_PEOPLE)["subunique"]
-    with itg.client(server, other) as client:
+    with server.client(other) as client:
         elsewhere = post(client, "people", [person("ELSEWHERE")], ACCEPTED_PEOPLE)["subunique"]
     # (the retries wait about 1 s and 2 s: the whole run takes a few seconds)
     rows = {row["subunique"]: row for row in itg.wait_all_final(60)}

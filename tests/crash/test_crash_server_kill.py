@@ -15,7 +15,9 @@ import httpx
 import orjson
 import pytest
 
-from tests.crash.helpers import EXIT_SECONDS, Itg, body, person, wait_until
+from tests.builders import person
+from tests.crash.helpers import body
+from tests.processes import EXIT_SECONDS, Itg, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -16,18 +16,10 @@ import time
 
 import pytest
 
-from tests.crash.helpers import (
-    ACCEPTED_PEOPLE,
-    CLAIMED,
-    FINISHED,
-    FaultHooks,
-    Itg,
-    WorkerProcess,
-    invalid_person,
-    person,
-    post,
-    wait_until,
-)
+from tests.builders import invalid_person, person
+from tests.crash.helpers import ACCEPTED_PEOPLE, post
+from tests.faults import FaultHooks
+from tests.processes import CLAIMED, FINISHED, Itg, WorkerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +60,7 @@ def test_killing_a_worker_anywhere_applies_and_reports_every_record_once(itg: It
     sent: dict[str, tuple[str, int]] = {}  # subunique -> (company, n)
     for n in range(REQUESTS):
         tenant = tenants[n % len(tenants)]
-        with itg.client(server, tenant) as client:
+        with server.client(tenant) as client:
             sent[post(client, "people", load(n), ACCEPTED_PEOPLE)["subunique"]] = (
                 tenant.company,
                 n,
@@ -134,7 +126,7 @@ def test_killing_a_worker_anywhere_applies_and_reports_every_record_once(itg: It
     # And the monitor reports each request complete
     for subunique, (company, n) in sent.items():
         tenant = next(t for t in tenants if t.company == company)
-        with itg.client(server, tenant) as client:
+        with server.client(tenant) as client:
             report = client.get("/process", params={"subunique": subunique}).json()
         assert (report["status"], report["progress"]) == (
             "warning",

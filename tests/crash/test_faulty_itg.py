@@ -1,12 +1,14 @@
-"""The fault launcher itself (tests/crash/faulty_itg.py): the hooks a spawned process gets
-are the ones the test built, and each fault fires only where it is aimed."""
+"""The fault launcher itself (tests/crash/faulty_itg.py) and its hooks (tests/faults.py): the
+hooks a spawned process gets are the ones the test built, and each fault fires only where it
+is aimed."""
 
 from __future__ import annotations
 
 import pytest
 
 from itg.services.registry import SERVICES
-from tests.crash.faulty_itg import FaultHooks, parse
+from tests.crash.faulty_itg import parse
+from tests.faults import FaultHooks
 
 PEOPLE = SERVICES["people"]
 

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.crash.helpers import (
-    ACCEPTED_COST_CENTERS,
-    ACCEPTED_PEOPLE,
-    CLAIMED,
-    FaultHooks,
-    Itg,
-    person,
-    post,
-)
+from tests.builders import person
+from tests.crash.helpers import ACCEPTED_COST_CENTERS, ACCEPTED_PEOPLE, post
+from tests.faults import FaultHooks
+from tests.processes import CLAIMED, Itg
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +39,7 @@ def test_cost_centers_are_applied_before_the_people_that_follow_them(itg: Itg, l
     for n in range(1, COMPANIES):
         order += [("cc", n), ("people", n - 1)]
     order.append(("people", COMPANIES - 1))
-    clients = [itg.client(server, tenant) for tenant in tenants]
+    clients = [server.client(tenant) for tenant in tenants]
     try:
         for kind, n in order:
             if kind == "cc":

@@ -12,19 +12,11 @@ import signal
 
 import pytest
 
-from tests.crash.helpers import (
-    ACCEPTED_PEOPLE,
-    CLAIMED,
-    FINISHED,
-    LEASE_LOST,
-    POSTGRES_ONLY,
-    FaultHooks,
-    Itg,
-    invalid_person,
-    person,
-    post,
-    wait_until,
-)
+from tests.builders import invalid_person, person
+from tests.crash.helpers import ACCEPTED_PEOPLE, post
+from tests.engines import POSTGRES_ONLY
+from tests.faults import FaultHooks
+from tests.processes import CLAIMED, FINISHED, LEASE_LOST, Itg, wait_until
 
 pytestmark = [pytest.mark.e2e, POSTGRES_ONLY]
 
@@ -42,7 +34,7 @@ def test_racing_workers_never_share_a_request(itg: Itg, worker_count: int):
 
     # When requests of many companies arrive, interleaved, while the workers race for them
     sent: dict[str, tuple[str, list[str]]] = {}
-    clients = [itg.client(server, tenant) for tenant in tenants]
+    clients = [server.client(tenant) for tenant in tenants]
     try:
         for round_ in range(REQUESTS_PER_COMPANY):
             for tenant, client in zip(tenants, clients, strict=True):
@@ -90,6 +82,9 @@ def test_racing_workers_never_share_a_request(itg: Itg, worker_count: int):
 FENCED_TOTAL = 100
 FENCED_CHUNK = 50
 FENCED_INVALID = (3, 70)
+# How long the stuck worker stays inside its first chunk: the second worker's start-up, the
+# 1 s lease running out and the whole request must fit in it, on a loaded machine too.
+STUCK_SECONDS = 20.0
 
 
 def test_a_worker_whose_lease_was_taken_over_writes_nothing(itg: Itg):
@@ -101,19 +96,26 @@ def test_a_worker_whose_lease_was_taken_over_writes_nothing(itg: Itg):
     server = itg.serve(workers=0)
     with server.client() as client:
         subunique = post(client, "people", records, ACCEPTED_PEOPLE)["subunique"]
-    # And a worker stuck inside its first chunk for longer than its lease (1 s)
+    # And a worker stuck inside its first chunk for far longer than its lease (1 s)
     stuck = itg.worker(
-        lease_seconds=1, chunk_size=FENCED_CHUNK, faults=FaultHooks(chunk_delay_seconds=6)
+        lease_seconds=1,
+        chunk_size=FENCED_CHUNK,
+        faults=FaultHooks(chunk_delay_seconds=STUCK_SECONDS),
     )
     wait_until(lambda: itg.request(subunique)["status"] == "processing", 10, "first claim")
 
     # When another worker starts, reclaims the request once the lease has run out, and
     # finishes it while the first one is still inside its chunk
     other = itg.worker(lease_seconds=30, chunk_size=FENCED_CHUNK)
-    wait_until(lambda: itg.all_final(), 5, "the request finished by the second worker")
+    wait_until(lambda: itg.all_final(), STUCK_SECONDS, "the request finished by the second worker")
     finished = itg.request(subunique)
+    assert LEASE_LOST.search(stuck.log) is None, stuck.log  # still inside its chunk
     # And the stuck worker wakes up and tries to go on
-    wait_until(lambda: LEASE_LOST.search(stuck.log) is not None, 10, "the stale worker's log")
+    wait_until(
+        lambda: LEASE_LOST.search(stuck.log) is not None,
+        STUCK_SECONDS + 10,
+        "the stale worker's log",
+    )
 
     # Then the second worker claimed attempt 2 with nothing applied: the stuck chunk wrote nothing
     assert [(m["attempt"], m["done"]) for m in other.claims()] == [("2", "0")]

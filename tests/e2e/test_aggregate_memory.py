@@ -10,8 +10,6 @@ without workers, so nothing else allocates while it is measured.
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from itg.storage import tenants
 from itg.storage.intake import accept_request
 from itg.storage.schema import ERROR, record_errors, requests
 from itg.timeutil import utcnow
-from tests.crash.helpers import ENGINES, Itg
+from tests.processes import Itg
 
 pytestmark = pytest.mark.e2e
 
@@ -33,38 +31,6 @@ ERRORS_PER_REQUEST = 1000
 READERS = 12
 GROWTH_LIMIT_KB = 100 * 1024  # in total, for all READERS reads together
 MESSAGES = '["Data de admissão inválida","Campo obrigatório: nome"]'
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def database_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a database of its own on the session's PostgreSQL cluster."""
-    if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'itg.db'}"
-        return
-    import psycopg
-
-    cluster = request.getfixturevalue("pg_cluster")
-    name = f"aggregate_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield cluster.url(name)
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def itg(engine: str, database_url: str, tmp_path: Path) -> Iterator[Itg]:
-    installation = Itg(engine, database_url, tmp_path)
-    try:
-        installation.init()
-        yield installation
-    finally:
-        installation.close()
 
 
 def build_window(itg: Itg) -> str:

@@ -16,9 +16,6 @@ Deterministic (fixed seed, derandomized generation, no example database on disk)
 from __future__ import annotations
 
 import base64
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,8 +29,7 @@ from schemathesis.engine import Status, StopReason, events, from_schema
 from schemathesis.hooks import HookContext
 
 from itg.api.openapi import PUBLIC_PATHS
-from tests.crash.helpers import ENGINES, Itg
-from tests.e2e.conftest import Server
+from tests.processes import Itg, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -54,38 +50,6 @@ NAMED_CHECKS = {
     "ensure_resource_availability",
     "ignored_auth",
 }
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def database_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a database of its own on the session's PostgreSQL cluster."""
-    if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'itg.db'}"
-        return
-    import psycopg
-
-    cluster = request.getfixturevalue("pg_cluster")
-    name = f"fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield cluster.url(name)
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def itg(engine: str, database_url: str, tmp_path: Path) -> Iterator[Itg]:
-    installation = Itg(engine, database_url, tmp_path)
-    try:
-        installation.init()
-        yield installation
-    finally:
-        installation.close()
 
 
 def fuzzer_config(server: Server) -> SchemathesisConfig:

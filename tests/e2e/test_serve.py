@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.errors import error_body
+from tests.processes import EXIT_SECONDS, PYTHON_M_ITG, run_itg
+
 pytestmark = pytest.mark.e2e
 
 FINAL = {"done", "warning", "error"}
@@ -199,16 +202,8 @@ def test_the_monitor_refuses_bad_requests_and_other_tenants(server, tmp_path, it
         ["company", "create", "b000001", "--name", "Beta"],
         ["user", "create", "beta", "--company", "b000001", "--routes", "process", "--json"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "itg", *args],
-            cwd=tmp_path,
-            env=itg_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert (done.returncode, done.stderr) == (0, ""), done
-    beta = httpx.BasicAuth("beta", json.loads(done.stdout)["password"])
+        out = run_itg(*args, cwd=tmp_path, env=itg_env, launcher=PYTHON_M_ITG)
+    beta = httpx.BasicAuth("beta", json.loads(out)["password"])
 
     with httpx.Client(base_url=server.base_url, timeout=10.0) as anonymous:
         no_credentials = anonymous.get("/process", params={"subunique": accepted["subunique"]})
@@ -224,13 +219,13 @@ def test_the_monitor_refuses_bad_requests_and_other_tenants(server, tmp_path, it
 
     assert (missing.status_code, missing.json()) == (
         400,
-        {"error": {"code": 400, "message": "subunique is required"}},
+        error_body(400, "subunique is required"),
     )
-    not_found = {"error": {"code": 404, "message": "Process not found"}}
+    not_found = error_body(404, "Process not found")
     assert (unknown.status_code, unknown.json()) == (404, not_found)
     assert (other_tenant.status_code, other_tenant.json()) == (404, not_found)
     assert (other_window.status_code, other_window.json()) == (404, not_found)
-    unauthorized = {"error": {"code": 401, "message": "Unauthorized"}}
+    unauthorized = error_body(401, "Unauthorized")
     for response in (no_credentials, wrong_password):
         assert (response.status_code, response.json()) == (401, unauthorized)
         assert response.headers["www-authenticate"] == 'Basic realm="itg"'
@@ -241,10 +236,15 @@ def test_the_monitor_refuses_bad_requests_and_other_tenants(server, tmp_path, it
 def test_a_graceful_stop_while_idle_exits_0_within_seconds(serve, sig):
     server = serve()
 
-    status, seconds = server.stop(sig)
+    # (stop() fails the test unless the server exits within EXIT_SECONDS: the "few seconds"
+    # of SPEC 3.4, with room for a loaded machine)
+    status, _ = server.stop(sig, within=EXIT_SECONDS)
 
     assert status == 0, server.log
-    assert seconds < 5.0, server.log
+    # having waited nothing out: no connection or task held the shutdown up to uvicorn's
+    # graceful timeout (5 s), which no time bound could tell from a slow machine
+    assert "Waiting for connections to close" not in server.log
+    assert "timeout graceful shutdown exceeded" not in server.log
     assert "Application shutdown complete." in server.log
     assert "Traceback" not in server.log
     with pytest.raises(httpx.ConnectError):

@@ -8,11 +8,8 @@ its deadline, an upper bound that it did not wait for ever.
 from __future__ import annotations
 
 import base64
-import json
-import os
 import select
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -22,7 +19,14 @@ import pytest
 
 from itg.errors import ConfigError
 from itg.settings import Settings
-from tests.e2e.conftest import EXIT_SECONDS, ITG, Credentials, Server, free_port, wait_until_healthy
+from tests.processes import (
+    CONSOLE_SCRIPT,
+    Credentials,
+    Server,
+    environment,
+    run_itg,
+    start_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,38 +52,29 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One `itg serve` for the whole module, with a 1 s read timeout and at most 8 connections.
 
     Module-scoped (starting a server costs seconds on a loaded machine), so it is spawned here
-    with the helpers of conftest.py rather than by its function-scoped `serve` fixture.
+    with the helpers of tests/processes.py rather than by its function-scoped `serve` fixture.
     """
     directory = tmp_path_factory.mktemp("slow_clients")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ITG_")}
-    env["ITG_DATABASE_URL"] = f"sqlite:///{directory / 'itg.db'}"
-    env["ITG_READ_TIMEOUT_SECONDS"] = str(READ_TIMEOUT)
-    env["ITG_MAX_CONNECTIONS"] = str(MAX_CONNECTIONS)
-    init = subprocess.run(
-        [str(ITG), "init", "--json"], cwd=directory, env=env, capture_output=True, timeout=60
+    env = environment(
+        f"sqlite:///{directory / 'itg.db'}",
+        read_timeout_seconds=READ_TIMEOUT,
+        max_connections=MAX_CONNECTIONS,
     )
-    assert init.returncode == 0, init
-    created = json.loads(init.stdout)
-    credentials = Credentials(created["company"], created["username"], created["password"])
-    port = free_port()
-    log_path = directory / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(ITG), "serve", "--port", str(port), "--workers", "1"],
-            cwd=directory,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log_path, credentials)
+    credentials = Credentials.of(run_itg("init", "--json", cwd=directory, env=env))
+    server = start_server(
+        CONSOLE_SCRIPT,
+        "--workers",
+        "1",
+        cwd=directory,
+        env=env,
+        log_path=directory / "serve.log",
+        credentials=credentials,
+    )
     try:
-        wait_until_healthy(server)
         yield server
         server.stop_cleanly()  # exits 0 in time, and the whole log has no traceback
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=EXIT_SECONDS)
+        server.end()
 
 
 def connect(server: Server) -> socket.socket:

@@ -3,51 +3,37 @@ batched writes, so the number of SQL statements does not grow with the chunk's s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event
 
 from itg.settings import Settings
 from itg.storage.catalogs import CatalogKind, add_entry
 from itg.storage.database import Database
 from itg.worker import Worker
-
-
-@contextmanager
-def counting_statements(db: Database) -> Iterator[list[str]]:
-    """The statements sent to the database meanwhile (an executemany counts once)."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()[:3]))
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.builders import cpf, person, pis
+from tests.driving import recording_statements
 
 
 def statements_to_apply(
     store, db: Database, settings: Settings, records: list[dict], failing: bool
 ) -> list[str]:
-    """The statements one worker issues to claim and apply a one-chunk request."""
+    """The statements one worker issues to claim and apply a one-chunk request (their first
+    three words; an executemany counts once)."""
     accepted = store.accept(records)
-    with counting_statements(db) as statements:
+    with recording_statements(db) as statements:
         assert Worker(db, settings).run_once() is True
     row = store.request(accepted.subunique)
     assert (row["done"], row["failed"]) == (len(records), len(records) // 2 if failing else 0)
-    return statements
+    return [" ".join(statement.split()[:3]) for statement in statements]
 
 
-def full_person(make, seed: int, prefix: str = "N") -> dict:
+def full_person(seed: int, prefix: str = "N") -> dict:
     """A person with CPF, PIS, e-mail, cost center and schedule (every lookup in play)."""
-    return make.person(
+    return person(
         f"{prefix}{seed}",
-        cpf=make.cpf(seed),
-        pis=make.pis(seed),
+        cpf=cpf(seed),
+        pis=pis(seed),
         sem_pis=False,
         email=f"p{seed}@example.com",
         centro_custo="CC1",
@@ -55,26 +41,26 @@ def full_person(make, seed: int, prefix: str = "N") -> dict:
     )
 
 
-def inserts(make, seeds: range) -> list[dict]:
-    return [full_person(make, seed) for seed in seeds]
+def inserts(seeds: range) -> list[dict]:
+    return [full_person(seed) for seed in seeds]
 
 
-def updates(make, seeds: range) -> list[dict]:
+def updates(seeds: range) -> list[dict]:
     """Updates of stored people: own CPF/PIS/e-mail resent, name changed."""
-    return [{**full_person(make, seed), "nome": f"Novo {seed}"} for seed in seeds]
+    return [{**full_person(seed), "nome": f"Novo {seed}"} for seed in seeds]
 
 
-def transfers(make, seeds: range) -> list[dict]:
+def transfers(seeds: range) -> list[dict]:
     """Every stored person moves to a new matrícula."""
     return [{"matricula": f"T{seed}", "matricula_anterior": f"N{seed}"} for seed in seeds]
 
 
-def mixed(make, seeds: range) -> list[dict]:
+def mixed(seeds: range) -> list[dict]:
     """Every other record fails: it repeats the CPF of the record before it."""
     records = []
     for seed in seeds[::2]:
-        records.append(full_person(make, seed, "X"))
-        records.append({**full_person(make, seed + 1, "X"), "cpf": make.cpf(seed)})
+        records.append(full_person(seed, "X"))
+        records.append({**full_person(seed + 1, "X"), "cpf": cpf(seed)})
     return records
 
 
@@ -89,7 +75,7 @@ KINDS: dict[str, tuple[Callable[..., list[dict]], bool, bool, int]] = {
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_chunk_of_100_issues_as_many_statements_as_a_chunk_of_10(
-    store, make, api, db: Database, tenant, settings: Settings, kind: str
+    store, api, db: Database, tenant, settings: Settings, kind: str
 ):
     # Given a cost center, a schedule and, for updates and transfers, the people themselves
     build, existing, failing, stored = KINDS[kind]
@@ -97,12 +83,12 @@ def test_a_chunk_of_100_issues_as_many_statements_as_a_chunk_of_10(
     add_entry(db, CatalogKind.SCHEDULE, tenant.code, "ESC", "Escala")
     small_seeds, large_seeds = range(1000, 1010), range(2000, 2100)
     if existing:
-        api.apply("people", inserts(make, small_seeds))
-        api.apply("people", inserts(make, large_seeds))
+        api.apply("people", inserts(small_seeds))
+        api.apply("people", inserts(large_seeds))
     assert settings.chunk_size == 100
     # When a worker applies a 10-record request, then a 100-record one (one chunk each)
-    small = statements_to_apply(store, db, settings, build(make, small_seeds), failing)
-    large = statements_to_apply(store, db, settings, build(make, large_seeds), failing)
+    small = statements_to_apply(store, db, settings, build(small_seeds), failing)
+    large = statements_to_apply(store, db, settings, build(large_seeds), failing)
     # Then both issued the same statements: nothing per record
     assert len(small) == len(large)
     assert small == large

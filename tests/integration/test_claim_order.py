@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import orjson
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from itg.services.base import Service
 from itg.settings import Settings
@@ -23,6 +23,8 @@ from itg.storage.database import Database
 from itg.storage.schema import request_payloads, requests, windows
 from itg.timeutil import utcnow
 from itg.worker import Worker
+from tests.builders import many_people, person
+from tests.driving import recording_statements
 from tests.tenants import make_tenant
 
 
@@ -38,14 +40,14 @@ def claimed_companies(db: Database, settings: Settings, count: int) -> list[str]
     return order
 
 
-def test_a_company_with_a_backlog_does_not_hold_up_another(store, make, db, settings, tenant):
+def test_a_company_with_a_backlog_does_not_hold_up_another(store, db, settings, tenant):
     # Given company A with 40 queued requests of 1000 people, and one worker on A's first
-    backlog = [store.accept(make.people(1000)) for _ in range(40)]
+    backlog = [store.accept(many_people(1000)) for _ in range(40)]
     b = make_tenant(db, "b000001")
     worker = Worker(db, settings)
     assert worker.run_once()
     # When company B sends a 1-record request
-    late = store.accept([make.person("B1")], tenant=b)
+    late = store.accept([person("B1")], tenant=b)
     # Then the worker's next claim is B's: it is done while A's next requests still wait
     assert worker.run_once()
     assert store.request(late.subunique, b)["status"] == "done"
@@ -56,12 +58,12 @@ def test_a_company_with_a_backlog_does_not_hold_up_another(store, make, db, sett
     ]
 
 
-def test_companies_take_turns_in_the_order_they_were_served(store, make, db, settings):
+def test_companies_take_turns_in_the_order_they_were_served(store, db, settings):
     # Given three companies, each with three queued 1-record requests, queued A, A, A, B, …
     tenants = [store.tenant, make_tenant(db, "b000001"), make_tenant(db, "c000001")]
     for owner in tenants:
         for n in range(3):
-            store.accept([make.person(f"{owner.code}-{n}")], tenant=owner)
+            store.accept([person(f"{owner.code}-{n}")], tenant=owner)
     # When one worker claims them one at a time
     order = claimed_companies(db, settings, 9)
     # Then the companies alternate (the least recently served first), FIFO within each
@@ -69,23 +71,23 @@ def test_companies_take_turns_in_the_order_they_were_served(store, make, db, set
     assert queue.claim_next(db, settings.lease_seconds) is None
 
 
-def test_a_company_waiting_since_longest_goes_first(store, make, db, settings):
+def test_a_company_waiting_since_longest_goes_first(store, db, settings):
     # Given A served once, then B and A queuing again
     b = make_tenant(db, "b000001")
-    store.accept([make.person("A0")])
+    store.accept([person("A0")])
     assert claimed_companies(db, settings, 1) == ["a000101"]
-    store.accept([make.person("A1")])
-    store.accept([make.person("B0")], tenant=b)
-    store.accept([make.person("A2")])
+    store.accept([person("A1")])
+    store.accept([person("B0")], tenant=b)
+    store.accept([person("A2")])
     # Then B (never served) goes before A's older request, and A after
     assert claimed_companies(db, settings, 3) == ["b000001", "a000101", "a000101"]
 
 
-def test_a_fault_makes_its_company_wait_before_the_retry(store, make, db, settings, monkeypatch):
+def test_a_fault_makes_its_company_wait_before_the_retry(store, db, settings, monkeypatch):
     # Given a request whose first attempt raises, and another company's request
     b = make_tenant(db, "b000001")
-    first = store.accept([make.person("A0")])
-    other = store.accept([make.person("B0")], tenant=b)
+    first = store.accept([person("A0")])
+    other = store.accept([person("B0")], tenant=b)
     real = Service.apply_chunk
     calls = []
 
@@ -160,33 +162,18 @@ def store_backlog(db: Database, company_id: int, count: int) -> None:
             conn.exec_driver_sql("ANALYZE requests")
 
 
-def statements_of(db: Database, action) -> list[str]:  # type: ignore[no-untyped-def]
-    issued: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        issued.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return issued
-
-
 def test_a_claim_reads_no_payload_but_the_claimed_one_whatever_is_stored(
-    store, make, db, settings, tenant
+    store, db, settings, tenant
 ):
     # Given 20,000 stored requests of one company (10,000 finished, 10,000 queued)
     # and another company's single request
     store_backlog(db, tenant.id, BACKLOG)
     b = make_tenant(db, "b000001")
-    store.accept([make.person("B0")], tenant=b)
+    store.accept([person("B0")], tenant=b)
     # When a worker claims
-    claims = []
-    issued = statements_of(db, lambda: claims.append(queue.claim_next(db, settings.lease_seconds)))
+    with recording_statements(db) as issued:
+        claim = queue.claim_next(db, settings.lease_seconds)
     # Then it took A's oldest queued request, and read exactly one payload: that one's
-    (claim,) = claims
     assert claim is not None and claim.company_code == tenant.code
     assert claim.payload == PAYLOAD
     payload_reads = [s for s in issued if "request_payloads" in s]

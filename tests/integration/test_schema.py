@@ -18,6 +18,7 @@ from itg.storage.database import Database
 from itg.storage.migrate import upgrade_schema
 from itg.storage.schema import metadata, requests
 from itg.timeutil import utcnow
+from tests.builders import person
 
 
 def test_the_migrated_database_matches_schema_py(db: Database):
@@ -79,9 +80,9 @@ FINISHED = {"finished_at": utcnow(), "lease_expires_at": None}
         pytest.param({"done": 1, "failed": 2}, id="failed-over-done"),
     ],
 )
-def test_an_illegal_request_state_is_refused(store, make, db: Database, values: dict[str, Any]):
+def test_an_illegal_request_state_is_refused(store, db: Database, values: dict[str, Any]):
     # Given a stored request of two records
-    accepted = store.accept([make.person("1"), make.person("2")])
+    accepted = store.accept([person("1"), person("2")])
     request_id = store.request(accepted.subunique)["id"]
     # When it is set to an illegal state, Then the database refuses
     with pytest.raises(IntegrityError), db.write() as conn:
@@ -90,8 +91,8 @@ def test_an_illegal_request_state_is_refused(store, make, db: Database, values: 
 
 
 @pytest.mark.parametrize("final", ["done", "warning", "error"])
-def test_a_final_status_with_finished_at_is_accepted(store, make, db: Database, final: str):
-    accepted = store.accept([make.person("1")])
+def test_a_final_status_with_finished_at_is_accepted(store, db: Database, final: str):
+    accepted = store.accept([person("1")])
     request_id = store.request(accepted.subunique)["id"]
     with db.write() as conn:
         conn.execute(
@@ -103,11 +104,11 @@ def test_a_final_status_with_finished_at_is_accepted(store, make, db: Database, 
 
 
 def test_a_second_processing_request_of_a_company_is_refused(
-    store, make, db: Database, settings: Settings, other_company
+    store, db: Database, settings: Settings, other_company
 ):
     # Given a company with one request processing and another queued
-    store.accept([make.person("1")])
-    second = store.accept([make.person("2")])
+    store.accept([person("1")])
+    second = store.accept([person("2")])
     claim = queue.claim_next(db, settings.lease_seconds)
     assert claim is not None
     second_id = store.request(second.subunique)["id"]
@@ -120,6 +121,6 @@ def test_a_second_processing_request_of_a_company_is_refused(
         )
     assert store.request(second.subunique)["status"] == "queued"
     # while another company may have its own request processing
-    other = store.accept([make.person("1")], tenant=other_company)
+    other = store.accept([person("1")], tenant=other_company)
     assert queue.claim_next(db, settings.lease_seconds) is not None
     assert store.request(other.subunique, other_company)["status"] == "processing"

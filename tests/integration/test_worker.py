@@ -19,18 +19,19 @@ from itg.storage.database import Database
 from itg.storage.schema import requests
 from itg.timeutil import utcnow
 from itg.worker import Worker
+from tests.builders import many_people, person
 
 TOTAL = 250
 INVALID = (10, 110, 210)  # one failing record in each of the three chunks
 
 
 def test_each_chunk_commits_its_progress_and_it_is_visible_while_the_request_runs(
-    store, make, db: Database, settings: Settings, api, monkeypatch
+    store, db: Database, settings: Settings, api, monkeypatch
 ):
     # Given a 250-record request (chunk size 100) and a probe that looks at the stored
     # request and at GET /process from outside, just before each chunk is applied
     assert settings.chunk_size == 100
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     seen: list[tuple[str, int, int, str, dict[str, str], list[int]]] = []
     real = Service.apply_chunk
 
@@ -73,7 +74,6 @@ def test_each_chunk_commits_its_progress_and_it_is_visible_while_the_request_run
 )
 def test_records_are_applied_in_order_in_chunks_of_chunk_size(
     store,
-    make,
     db: Database,
     settings: Settings,
     monkeypatch,
@@ -82,7 +82,7 @@ def test_records_are_applied_in_order_in_chunks_of_chunk_size(
     chunks: list[tuple[int, int]],
 ):
     # Given a request of `total` records and a worker with ITG_CHUNK_SIZE=`chunk_size`
-    accepted = store.accept(make.people(total))
+    accepted = store.accept(many_people(total))
     seen: list[tuple[int, int]] = []
     real = Service.apply_chunk
 
@@ -109,7 +109,6 @@ def test_records_are_applied_in_order_in_chunks_of_chunk_size(
 )
 def test_the_final_chunk_sets_the_final_status_and_finished_at(
     store,
-    make,
     db: Database,
     settings: Settings,
     api,
@@ -117,7 +116,7 @@ def test_the_final_chunk_sets_the_final_status_and_finished_at(
     status: str,
 ):
     # Given a 250-record request with `invalid` failing records
-    accepted = store.accept(make.people(TOTAL, invalid))
+    accepted = store.accept(many_people(TOTAL, invalid))
     # When a worker processes it
     assert Worker(db, settings).run_once() is True
     # Then the request row holds the final state, and the lease is gone
@@ -143,12 +142,12 @@ def test_the_final_chunk_sets_the_final_status_and_finished_at(
 
 
 def test_requests_of_one_company_are_claimed_in_order_and_companies_in_parallel(
-    store, make, db: Database, settings: Settings, other_company
+    store, db: Database, settings: Settings, other_company
 ):
     # Given two requests of one company, then one of another company
-    first = store.accept([make.person("1")])
-    second = store.accept([make.person("2")])
-    other = store.accept([make.person("1")], tenant=other_company)
+    first = store.accept([person("1")])
+    second = store.accept([person("2")])
+    other = store.accept([person("1")], tenant=other_company)
     ids = {
         "first": store.request(first.subunique)["id"],
         "second": store.request(second.subunique)["id"],
@@ -171,10 +170,10 @@ def test_requests_of_one_company_are_claimed_in_order_and_companies_in_parallel(
 
 
 def test_a_claim_sets_processing_with_a_lease_and_increments_the_attempt(
-    store, make, db: Database, settings: Settings
+    store, db: Database, settings: Settings
 ):
     # Given a queued request
-    accepted = store.accept([make.person("1")])
+    accepted = store.accept([person("1")])
     before = store.request(accepted.subunique)
     assert (before["status"], before["attempt"], before["lease_expires_at"]) == ("queued", 0, None)
     # When a worker claims it
@@ -197,11 +196,9 @@ def test_a_claim_sets_processing_with_a_lease_and_increments_the_attempt(
     assert store.request(accepted.subunique)["attempt"] == 2
 
 
-def test_fencing_with_the_current_claim_renews_the_lease(
-    store, make, db: Database, settings: Settings
-):
+def test_fencing_with_the_current_claim_renews_the_lease(store, db: Database, settings: Settings):
     # Given a claimed request whose lease is about to run out
-    accepted = store.accept([make.person("1")])
+    accepted = store.accept([person("1")])
     claim = queue.claim_next(db, settings.lease_seconds)
     assert claim is not None
     store.expire_lease(claim.request_id)
@@ -215,10 +212,10 @@ def test_fencing_with_the_current_claim_renews_the_lease(
 
 
 def test_a_stale_worker_cannot_write_after_its_request_was_reclaimed(
-    store, make, db: Database, settings: Settings
+    store, db: Database, settings: Settings
 ):
     # Given a request claimed by a worker that got stuck, then reclaimed by another
-    records = make.people(TOTAL, INVALID)
+    records = many_people(TOTAL, INVALID)
     accepted = store.accept(records)
     stale = queue.claim_next(db, settings.lease_seconds)
     assert stale is not None
@@ -253,11 +250,9 @@ def test_a_stale_worker_cannot_write_after_its_request_was_reclaimed(
     assert [error["idx"] for error in store.errors(row["id"])] == list(INVALID)
 
 
-def test_a_stale_claim_cannot_release_or_record_a_fault(
-    store, make, db: Database, settings: Settings
-):
+def test_a_stale_claim_cannot_release_or_record_a_fault(store, db: Database, settings: Settings):
     # Given a request reclaimed from a stale worker
-    accepted = store.accept([make.person("1")])
+    accepted = store.accept([person("1")])
     stale = queue.claim_next(db, settings.lease_seconds)
     assert stale is not None
     store.expire_lease(stale.request_id)

@@ -19,6 +19,8 @@ from itg.storage import queue
 from itg.storage.database import Database
 from itg.storage.intake import accept_request
 from itg.worker import Worker, WorkerPool
+from tests.builders import entry, errors, many_people, person
+from tests.driving import drain
 
 TOTAL = 250
 INVALID = (10, 110, 210)  # one failing record in each of the three chunks
@@ -50,14 +52,6 @@ def kill_worker_at_chunk(monkeypatch):  # type: ignore[no-untyped-def]
 NO_RETRY_DELAY = (0.0,)
 
 
-def drain(db: Database, settings: Settings) -> int:
-    worker = Worker(db, settings, retry_delays=NO_RETRY_DELAY)
-    count = 0
-    while worker.run_once():
-        count += 1
-    return count
-
-
 def assert_applied_and_reported_exactly_once(store, request_id: int) -> None:
     """Every record of the batch applied once, every failure reported once (no duplicate idx)."""
     people = store.people()
@@ -71,10 +65,10 @@ def assert_applied_and_reported_exactly_once(store, request_id: int) -> None:
 
 
 def test_a_gracefully_stopped_worker_releases_its_request_with_progress_kept(
-    store, make, api, db: Database, settings: Settings, monkeypatch
+    store, api, db: Database, settings: Settings, monkeypatch
 ):
     # Given a 250-record request and a stop signal that arrives during the first chunk
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     stop = threading.Event()
     real = Service.apply_chunk
 
@@ -100,7 +94,7 @@ def test_a_gracefully_stopped_worker_releases_its_request_with_progress_kept(
     assert store.people_count() == 99
     # When another worker takes it up (at once: a release does not wait for the lease)
     monkeypatch.setattr(Service, "apply_chunk", real)
-    assert drain(db, settings) == 1
+    assert drain(db, settings, NO_RETRY_DELAY) == 1
     # Then the request completes from where it stopped
     row = store.request(accepted.subunique)
     assert (row["status"], row["done"], row["failed"], row["attempt"]) == ("warning", 250, 3, 2)
@@ -111,7 +105,6 @@ def test_a_gracefully_stopped_worker_releases_its_request_with_progress_kept(
 @pytest.mark.parametrize("dies_in_chunk", [2, 3])
 def test_a_request_whose_worker_died_resumes_from_its_last_committed_chunk(
     store,
-    make,
     api,
     db: Database,
     settings: Settings,
@@ -119,7 +112,7 @@ def test_a_request_whose_worker_died_resumes_from_its_last_committed_chunk(
     dies_in_chunk: int,
 ):
     # Given a worker killed while applying a chunk of a 250-record request
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     kill_worker_at_chunk(dies_in_chunk)
     with pytest.raises(WorkerKilled):
         Worker(db, settings).run_once()
@@ -140,7 +133,7 @@ def test_a_request_whose_worker_died_resumes_from_its_last_committed_chunk(
     assert queue.claim_next(db, settings.lease_seconds) is None
     # When the lease runs out and another worker runs
     store.expire_lease(row["id"])
-    assert drain(db, settings) == 1
+    assert drain(db, settings, NO_RETRY_DELAY) == 1
     # Then the request completes, every record applied and reported exactly once
     row = store.request(accepted.subunique)
     assert (row["status"], row["done"], row["failed"], row["attempt"]) == ("warning", 250, 3, 2)
@@ -148,10 +141,10 @@ def test_a_request_whose_worker_died_resumes_from_its_last_committed_chunk(
 
 
 def test_a_transient_fault_is_retried_from_the_last_committed_chunk(
-    store, make, db: Database, settings: Settings, monkeypatch
+    store, db: Database, settings: Settings, monkeypatch
 ):
     # Given a service that raises once, while applying the second chunk
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     real = Service.apply_chunk
     calls = itertools.count(1)
 
@@ -162,7 +155,7 @@ def test_a_transient_fault_is_retried_from_the_last_committed_chunk(
 
     monkeypatch.setattr(Service, "apply_chunk", flaky)
     # When workers run until nothing is claimable
-    assert drain(db, settings) == 2
+    assert drain(db, settings, NO_RETRY_DELAY) == 2
     # Then the fault was counted, and the retry went on from record 100, applying and
     # reporting every record exactly once
     row = store.request(accepted.subunique)
@@ -183,7 +176,6 @@ def test_a_transient_fault_is_retried_from_the_last_committed_chunk(
 )
 def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
     store,
-    make,
     api,
     db: Database,
     settings: Settings,
@@ -194,7 +186,7 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
     applied: int,
 ):
     # Given a service with a bug: it raises on every chunk from `first_failing_chunk` on
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     real = Service.apply_chunk
     first_failing_index = (first_failing_chunk - 1) * settings.chunk_size
 
@@ -206,7 +198,7 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
     monkeypatch.setattr(Service, "apply_chunk", buggy)
     # When workers run until nothing is claimable
     with caplog.at_level(logging.ERROR, logger="itg.worker"):
-        processed = drain(db, settings)
+        processed = drain(db, settings, NO_RETRY_DELAY)
     # Then it was tried 3 times, the last attempt ending it rather than retrying forever
     assert processed == settings.max_attempts == 3
     row = store.request(accepted.subunique)
@@ -215,13 +207,12 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
     assert queue.claim_next(db, settings.lease_seconds) is None
     # and the records it could not process failed as internal errors, once each
     failed_before = [i for i in INVALID if i < first_failing_index]
-    expected = [make.entry(i, f"M{i:03d}", "Data de admissão inválida") for i in failed_before]
+    expected = [entry(i, f"M{i:03d}", "Data de admissão inválida") for i in failed_before]
     expected += [
-        make.entry(i, f"M{i:03d}", messages.INTERNAL_ERROR)
-        for i in range(first_failing_index, TOTAL)
+        entry(i, f"M{i:03d}", messages.INTERNAL_ERROR) for i in range(first_failing_index, TOTAL)
     ]
     report = api.report(accepted.subunique)
-    assert api.errors(report) == expected
+    assert errors(report) == expected
     assert report["status"] == status
     assert row["failed"] == len(expected)
     assert store.people_count() == applied - len(failed_before)
@@ -231,11 +222,11 @@ def test_a_request_that_keeps_raising_ends_with_its_remaining_records_failed(
 
 
 def test_a_worker_pool_applies_each_company_in_order_and_stops_cleanly(
-    store, make, db: Database, settings: Settings, other_company
+    store, db: Database, settings: Settings, other_company
 ):
     # Given, for two companies, a cost center and then people referencing it
     center = [{"codigo": "CC1", "nome": "Centro"}]
-    staff = [make.person(f"P{i}", centro_custo="CC1") for i in range(150)]
+    staff = [person(f"P{i}", centro_custo="CC1") for i in range(150)]
     accepted = []
     for owner in (store.tenant, other_company):
         accepted.append((owner, store.accept(center, "costcenter", owner)))
@@ -259,10 +250,10 @@ def test_a_worker_pool_applies_each_company_in_order_and_stops_cleanly(
 
 
 def test_a_pool_shut_down_mid_request_finishes_its_chunk_and_releases_it(
-    store, make, db: Database, settings: Settings, monkeypatch
+    store, db: Database, settings: Settings, monkeypatch
 ):
     # Given a 250-record request, and a pool told to stop while it applies the first chunk
-    accepted = store.accept(make.people(TOTAL, INVALID))
+    accepted = store.accept(many_people(TOTAL, INVALID))
     pool = WorkerPool(db, replace(settings, poll_seconds=0.01), 1)
     real = Service.apply_chunk
     chunks = []

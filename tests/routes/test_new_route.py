@@ -25,12 +25,12 @@ from itg.settings import Settings
 from itg.storage.database import Database
 from itg.storage.schema import cost_centers
 from itg.worker import Worker
-from tests.tenants import Tenant, basic_auth, make_tenant
+from tests.tenants import TENANT_CODE, Tenant, basic_auth, make_tenant
 
 # A route that exists only here: timesheets, upserted by `codigo` into the cost centers table
 # (an existing table, so the test needs no schema of its own).
 TIMESHEETS_MODULE = '''
-"""timesheets — a route of tests/integration/test_new_route.py only."""
+"""timesheets — a route of tests/routes/test_new_route.py only."""
 
 from itg.services.base import Service, keyed_by
 from itg.services.docs import TEXT, FieldDoc, RouteDoc
@@ -97,23 +97,24 @@ def timesheets(tmp_path, monkeypatch) -> Service:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def api(timesheets: Service, settings: Settings, db: Database) -> Iterator[TestClient]:
+def client(timesheets: Service, settings: Settings, db: Database) -> Iterator[TestClient]:
     """The API built after the route was registered (as `itg serve` builds it at start)."""
     with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture
-def company(timesheets: Service, db: Database) -> Tenant:
-    """A company whose service user was given every route (`all`)."""
-    return make_tenant(db, "a000101")
+def tenant(timesheets: Service, db: Database) -> Tenant:
+    """The test's company, made after the route was registered: its service user was given
+    every route (`all`), the new one included."""
+    return make_tenant(db, TENANT_CODE)
 
 
 def test_the_new_route_is_accepted_applied_and_reported(
-    api: TestClient, company: Tenant, settings: Settings, db: Database
+    client: TestClient, tenant: Tenant, settings: Settings, db: Database
 ):
     # When a request with one valid and one keyless record is posted to the new route
-    response = api.post("/timesheets", json=RECORDS, headers=company.headers)
+    response = client.post("/timesheets", json=RECORDS, headers=tenant.headers)
     # Then it is accepted with the route's own message
     assert response.status_code == 200
     accepted = response.json()
@@ -124,8 +125,8 @@ def test_the_new_route_is_accepted_applied_and_reported(
     with db.read() as conn:
         stored = conn.execute(select(cost_centers.c.codigo, cost_centers.c.nome)).all()
     assert [tuple(row) for row in stored] == [("T1", "Folha 1")]
-    report = api.get(
-        "/process", params={"subunique": accepted["subunique"]}, headers=company.headers
+    report = client.get(
+        "/process", params={"subunique": accepted["subunique"]}, headers=tenant.headers
     ).json()
     assert (report["route"], report["status"], report["progress"]) == (
         "timesheets",
@@ -136,14 +137,14 @@ def test_the_new_route_is_accepted_applied_and_reported(
         {"identifier": "", "index": 1, "message": ["Campo obrigatório: codigo"]}
     ]
     # and the list of processes filters on it like on any write route
-    listed = api.get("/processes", params={"route": "timesheets"}, headers=company.headers)
+    listed = client.get("/processes", params={"route": "timesheets"}, headers=tenant.headers)
     assert listed.status_code == 200
     assert [p["subunique"] for p in listed.json()["processes"]] == [accepted["subunique"]]
 
 
-def test_the_new_route_is_documented_from_its_module(api: TestClient):
+def test_the_new_route_is_documented_from_its_module(client: TestClient):
     # When the OpenAPI document is read
-    document = api.get("/openapi.json").json()
+    document = client.get("/openapi.json").json()
     # Then the route has its operation, built from the module's doc and message
     operation = document["paths"]["/timesheets"]["post"]
     assert operation["summary"] == "Timesheets, a route of a test"
@@ -161,11 +162,11 @@ def test_the_new_route_is_documented_from_its_module(api: TestClient):
 
 
 def test_the_new_route_is_a_permission_like_any_other(
-    api: TestClient, timesheets: Service, db: Database, monkeypatch
+    client: TestClient, timesheets: Service, db: Database, monkeypatch
 ):
     # Given a company, a user created by `itg user create --routes timesheets`, one with
     # `--routes all` and one with `--routes people`
-    make_tenant(db, "a000101", ("people",))
+    make_tenant(db, TENANT_CODE, ("people",))
     # (the command runs in this process, to see this test's registry, on the test's database)
     monkeypatch.setattr("itg.cli.admin.database_for", lambda _url: db)
     passwords = {
@@ -173,7 +174,7 @@ def test_the_new_route_is_a_permission_like_any_other(
     }
     # When each posts to the new route
     statuses = {
-        routes: api.post(
+        routes: client.post(
             "/timesheets", json=RECORDS, headers=basic_auth(f"user-{routes}", password)
         ).status_code
         for routes, password in passwords.items()
@@ -184,7 +185,7 @@ def test_the_new_route_is_a_permission_like_any_other(
 
 def _create_user(username: str, routes: str) -> str:
     """`itg user create --routes <routes>`; returns the new user's password."""
-    args = ["user", "create", username, "--company", "a000101", "--routes", routes, "--json"]
+    args = ["user", "create", username, "--company", TENANT_CODE, "--routes", routes, "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     created = orjson.loads(result.stdout)

@@ -1,24 +1,15 @@
-"""subsidiaries over HTTP (SPEC 2.6): upsert by numeroCadastro, every message with its
-identifier and index, the documented inclusion and deactivation, and people's `filial`."""
+"""subsidiaries (SPEC 2.6): upsert by numeroCadastro, every message with its identifier and
+index, and people's `filial`, applied by the services (`harness`); the accepted message, the
+documented inclusion and deactivation and the status arithmetic end to end through HTTP
+(`api`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from upsert_helpers import (
-    Driver,
-    cnpj,
-    counting_selects,
-    cpf,
-    employee,
-    entry,
-    errors,
-    second_company,
-    selects_from,
-)
 
 from itg.storage.schema import subsidiaries
+from tests.builders import branch, cnpj, cpf, employee, entry, errors
+from tests.driving import recording_statements, selects_from
 
 ROUTE = "subsidiaries"
 DOTTED = "11.222.333/0001-81"
@@ -53,15 +44,6 @@ STORED = {
 }
 
 
-@pytest.fixture
-def drive(client, tenant, db, run_worker) -> Driver:
-    return Driver(client, tenant, db, run_worker)
-
-
-def branch(number: str, **fields: Any) -> dict[str, Any]:
-    return {"numeroCadastro": number, "razaoSocial": f"Filial {number}", **fields}
-
-
 def test_the_route_answers_with_its_accepted_message(client, tenant):
     response = client.post(f"/{ROUTE}", json=[INCLUSION], headers=tenant.headers)
     assert response.status_code == 200
@@ -69,17 +51,17 @@ def test_the_route_answers_with_its_accepted_message(client, tenant):
     assert set(response.json()) == {"company", "unique", "subunique", "message"}
 
 
-def test_documented_inclusion_then_deactivation_and_people_still_reference_the_branch(drive):
+def test_documented_inclusion_then_deactivation_and_people_still_reference_the_branch(api):
     # Given the documented inclusion, applied
-    drive.ok(ROUTE, [INCLUSION])
-    assert drive.rows(subsidiaries) == [STORED]
+    api.ok(ROUTE, [INCLUSION])
+    assert api.rows(subsidiaries) == [STORED]
     # When the documented deactivation is applied
-    drive.ok(ROUTE, [{"numeroCadastro": DOTTED, "ativacao": False}])
+    api.ok(ROUTE, [{"numeroCadastro": DOTTED, "ativacao": False}])
     # Then only `ativo` changed
-    assert drive.rows(subsidiaries) == [{**STORED, "ativo": False}]
+    assert api.rows(subsidiaries) == [{**STORED, "ativo": False}]
     # And people may still name the deactivated branch, by digits or formatted, while an
     # unknown (valid) CNPJ is not found
-    report = drive.apply(
+    report = api.apply(
         "people",
         [
             employee("00000001", filial=DIGITS),
@@ -91,26 +73,26 @@ def test_documented_inclusion_then_deactivation_and_people_still_reference_the_b
     assert errors(report) == [entry(2, "00000003", "Filial não encontrada")]
 
 
-def test_a_branch_registered_under_a_cpf_is_accepted(drive):
+def test_a_branch_registered_under_a_cpf_is_accepted(harness):
     number = cpf(7)
     formatted = f"{number[:3]}.{number[3:6]}.{number[6:9]}-{number[9:]}"
-    drive.ok(ROUTE, [branch(formatted)])
-    assert [row["numero_cadastro"] for row in drive.rows(subsidiaries)] == [number]
-    drive.ok("people", [employee("1", filial=number)])
+    harness.ok(ROUTE, [branch(formatted)])
+    assert [row["numero_cadastro"] for row in harness.rows(subsidiaries)] == [number]
+    harness.ok("people", [employee("1", filial=number)])
 
 
-def test_reactivation_accepts_boolean_strings(drive):
-    drive.ok(ROUTE, [branch(DIGITS, ativacao="0")])
-    assert drive.rows(subsidiaries)[0]["ativo"] is False
-    drive.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": " TRUE "}])
-    assert drive.rows(subsidiaries)[0]["ativo"] is True
-    drive.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": "false"}])
-    drive.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": True}])
-    assert drive.rows(subsidiaries)[0]["ativo"] is True
+def test_reactivation_accepts_boolean_strings(harness):
+    harness.ok(ROUTE, [branch(DIGITS, ativacao="0")])
+    assert harness.rows(subsidiaries)[0]["ativo"] is False
+    harness.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": " TRUE "}])
+    assert harness.rows(subsidiaries)[0]["ativo"] is True
+    harness.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": "false"}])
+    harness.ok(ROUTE, [{"numeroCadastro": DIGITS, "ativacao": True}])
+    assert harness.rows(subsidiaries)[0]["ativo"] is True
 
 
-def test_an_invalid_document_is_reported_with_the_identifier_as_sent(drive):
-    found = drive.fails(
+def test_an_invalid_document_is_reported_with_the_identifier_as_sent(harness):
+    found = harness.fails(
         ROUTE,
         [
             branch("11.222.333/0001-82"),  # wrong check digit
@@ -131,8 +113,8 @@ def test_an_invalid_document_is_reported_with_the_identifier_as_sent(drive):
     ]
 
 
-def test_a_missing_key_reports_only_format_errors(drive):
-    found = drive.fails(
+def test_a_missing_key_reports_only_format_errors(harness):
+    found = harness.fails(
         ROUTE,
         [
             {"razaoSocial": "Sem número"},
@@ -151,9 +133,9 @@ def test_a_missing_key_reports_only_format_errors(drive):
     ]
 
 
-def test_razao_social_is_required_on_insert_and_cannot_be_blanked(drive):
-    drive.ok(ROUTE, [branch(cnpj(1))])
-    found = drive.fails(
+def test_razao_social_is_required_on_insert_and_cannot_be_blanked(harness):
+    harness.ok(ROUTE, [branch(cnpj(1))])
+    found = harness.fails(
         ROUTE,
         [
             {"numeroCadastro": cnpj(2), "cidade": "Recife"},
@@ -166,7 +148,7 @@ def test_razao_social_is_required_on_insert_and_cannot_be_blanked(drive):
         entry(1, cnpj(1), "Campo obrigatório: razaoSocial"),
         entry(2, cnpj(3), "Campo inválido: razaoSocial"),
     ]
-    assert [row["razao_social"] for row in drive.rows(subsidiaries)] == [f"Filial {cnpj(1)}"]
+    assert [row["razao_social"] for row in harness.rows(subsidiaries)] == [f"Filial {cnpj(1)}"]
 
 
 @pytest.mark.parametrize(
@@ -190,15 +172,15 @@ def test_razao_social_is_required_on_insert_and_cannot_be_blanked(drive):
         ({"cidade": {"nome": "Recife"}}, "Campo inválido: cidade"),
     ],
 )
-def test_each_format_message(drive, fields, message):
-    found = drive.fails(ROUTE, [branch(DOTTED, **fields)])
+def test_each_format_message(harness, fields, message):
+    found = harness.fails(ROUTE, [branch(DOTTED, **fields)])
     assert found == [entry(0, DOTTED, message)]
-    assert drive.rows(subsidiaries) == []
+    assert harness.rows(subsidiaries) == []
 
 
-def test_every_message_of_a_record_is_reported_and_the_record_changes_nothing(drive):
-    drive.ok(ROUTE, [INCLUSION])
-    found = drive.fails(
+def test_every_message_of_a_record_is_reported_and_the_record_changes_nothing(harness):
+    harness.ok(ROUTE, [INCLUSION])
+    found = harness.fails(
         ROUTE,
         [
             {
@@ -225,13 +207,13 @@ def test_every_message_of_a_record_is_reported_and_the_record_changes_nothing(dr
             "Campo inválido: ativacao",
         )
     ]
-    assert drive.rows(subsidiaries) == [STORED]
+    assert harness.rows(subsidiaries) == [STORED]
 
 
-def test_blank_optional_fields_clear_and_a_blank_pais_restores_the_default(drive):
-    drive.ok(ROUTE, [{**INCLUSION, "pais": 105}])
-    assert drive.rows(subsidiaries)[0]["pais"] == "105"
-    drive.ok(
+def test_blank_optional_fields_clear_and_a_blank_pais_restores_the_default(harness):
+    harness.ok(ROUTE, [{**INCLUSION, "pais": 105}])
+    assert harness.rows(subsidiaries)[0]["pais"] == "105"
+    harness.ok(
         ROUTE,
         [
             {
@@ -249,7 +231,7 @@ def test_blank_optional_fields_clear_and_a_blank_pais_restores_the_default(drive
             }
         ],
     )
-    assert drive.rows(subsidiaries) == [
+    assert harness.rows(subsidiaries) == [
         {
             **STORED,
             **dict.fromkeys(
@@ -261,9 +243,9 @@ def test_blank_optional_fields_clear_and_a_blank_pais_restores_the_default(drive
     ]
 
 
-def test_two_records_of_one_branch_in_one_batch_are_upserts(drive):
+def test_two_records_of_one_branch_in_one_batch_are_upserts(harness):
     # Given the same CNPJ sent formatted and as digits in one request
-    drive.ok(
+    harness.ok(
         ROUTE,
         [
             branch(DOTTED, cidade="Recife"),
@@ -271,7 +253,7 @@ def test_two_records_of_one_branch_in_one_batch_are_upserts(drive):
         ],
     )
     # Then it is one branch carrying both records' changes
-    [row] = drive.rows(subsidiaries)
+    [row] = harness.rows(subsidiaries)
     assert (row["numero_cadastro"], row["razao_social"], row["cidade"], row["estado"]) == (
         DIGITS,
         "Renomeada",
@@ -280,12 +262,11 @@ def test_two_records_of_one_branch_in_one_batch_are_upserts(drive):
     )
 
 
-def test_branches_belong_to_their_company(drive, db):
-    other = second_company(db)
-    drive.ok(ROUTE, [branch(DOTTED)], company=other)
-    report = drive.apply("people", [employee("1", filial=DIGITS)])
+def test_branches_belong_to_their_company(harness, other_company):
+    harness.ok(ROUTE, [branch(DOTTED)], tenant=other_company)
+    report = harness.apply("people", [employee("1", filial=DIGITS)])
     assert errors(report) == [entry(0, "1", "Filial não encontrada")]
-    assert drive.rows(subsidiaries) == []
+    assert harness.rows(subsidiaries) == []
 
 
 @pytest.mark.parametrize(
@@ -296,17 +277,17 @@ def test_branches_belong_to_their_company(drive, db):
         ([branch("1"), branch("2"), {"razaoSocial": "x"}], "error"),
     ],
 )
-def test_status_arithmetic(drive, records, status):
-    report = drive.apply(ROUTE, records)
+def test_status_arithmetic(api, records, status):
+    report = api.apply(ROUTE, records)
     assert report["status"] == status
     assert report["progress"] == {"done": "3", "total": "3"}
     assert len(report["data"]["errors"]) == {"done": 0, "warning": 1, "error": 3}[status]
 
 
-def test_a_chunk_reads_the_branches_with_one_query(drive, db):
+def test_a_chunk_reads_the_branches_with_one_query(harness, db):
     records = [branch(cnpj(n)) for n in range(60)] + [branch(cnpj(n)) for n in range(60)]
-    with counting_selects(db) as statements:
-        drive.ok(ROUTE, records)
+    with recording_statements(db) as statements:
+        harness.ok(ROUTE, records)
     # 120 records = two chunks of 100 and 20: one read of the branches each
     assert selects_from(statements, "subsidiaries") == 2
-    assert len(drive.rows(subsidiaries)) == 60
+    assert len(harness.rows(subsidiaries)) == 60

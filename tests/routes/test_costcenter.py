@@ -1,25 +1,14 @@
-"""costcenter records (SPEC 2.5) through the HTTP API: upsert by `codigo`."""
+"""costcenter records (SPEC 2.5): upsert by `codigo`, applied by the service (`harness`); the
+public example and a request failing whole end to end through HTTP (`api`)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from itg.storage.database import Database
-from itg.storage.schema import cost_centers
+from tests.builders import entry, errors
 
 
-def centers(db: Database, company_id: int) -> dict[str, str]:
-    with db.read() as conn:
-        rows = conn.execute(
-            select(cost_centers.c.codigo, cost_centers.c.nome).where(
-                cost_centers.c.company_id == company_id
-            )
-        ).all()
-    return dict(rows)
-
-
-def test_the_public_example_is_applied(api, db: Database, tenant):
+def test_the_public_example_is_applied(api):
     # Given the two-record example of the public documentation
     records = [
         {"codigo": "1", "nome": "Centro de custo 1"},
@@ -34,31 +23,35 @@ def test_the_public_example_is_applied(api, db: Database, tenant):
         [],
     )
     assert report["progress"] == {"done": "2", "total": "2"}
-    assert centers(db, tenant.id) == {"1": "Centro de custo 1", "2": "Centro de custo 2"}
+    assert api.cost_centers() == {"1": "Centro de custo 1", "2": "Centro de custo 2"}
 
 
-def test_an_existing_cost_center_is_renamed(api, db: Database, tenant):
+def test_an_existing_cost_center_is_renamed(harness):
     # Given a stored cost center
-    api.apply("costcenter", [{"codigo": "CC1", "nome": "Antigo"}, {"codigo": "CC2", "nome": "B"}])
+    harness.apply(
+        "costcenter", [{"codigo": "CC1", "nome": "Antigo"}, {"codigo": "CC2", "nome": "B"}]
+    )
     # When it is sent again with another name (code and name padded with spaces),
     # and once more with only its code
-    report = api.apply("costcenter", [{"codigo": " CC1 ", "nome": "  Novo  "}, {"codigo": "CC2"}])
+    report = harness.apply(
+        "costcenter", [{"codigo": " CC1 ", "nome": "  Novo  "}, {"codigo": "CC2"}]
+    )
     # Then it was updated in place; the code alone changes nothing
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert centers(db, tenant.id) == {"CC1": "Novo", "CC2": "B"}
+    assert harness.cost_centers() == {"CC1": "Novo", "CC2": "B"}
 
 
-def test_a_number_code_becomes_its_text(api, db: Database, tenant):
-    report = api.apply("costcenter", [{"codigo": 10, "nome": "Dez"}])
+def test_a_number_code_becomes_its_text(harness):
+    report = harness.apply("costcenter", [{"codigo": 10, "nome": "Dez"}])
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert centers(db, tenant.id) == {"10": "Dez"}
+    assert harness.cost_centers() == {"10": "Dez"}
 
 
-def test_an_insert_then_an_update_in_one_batch(api, db: Database, tenant):
+def test_an_insert_then_an_update_in_one_batch(harness):
     records = [{"codigo": "A", "nome": "Primeiro"}, {"codigo": "A", "nome": "Segundo"}]
-    report = api.apply("costcenter", records)
+    report = harness.apply("costcenter", records)
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert centers(db, tenant.id) == {"A": "Segundo"}
+    assert harness.cost_centers() == {"A": "Segundo"}
 
 
 @pytest.mark.parametrize(
@@ -84,38 +77,38 @@ def test_an_insert_then_an_update_in_one_batch(api, db: Database, tenant):
     ],
 )
 def test_a_record_breaking_a_rule_fails_with_its_exact_messages(
-    api, make, db: Database, tenant, record: dict, identifier: str, messages: list[str]
+    harness, record: dict, identifier: str, messages: list[str]
 ):
     # Given a stored cost center "OLD"
-    api.apply("costcenter", [{"codigo": "OLD", "nome": "Velho"}])
+    harness.apply("costcenter", [{"codigo": "OLD", "nome": "Velho"}])
     # When a request's second record breaks a rule
-    report = api.apply("costcenter", [{"codigo": "OK", "nome": "Certo"}, record])
+    report = harness.apply("costcenter", [{"codigo": "OK", "nome": "Certo"}, record])
     # Then only that record failed, with exactly these messages, and changed nothing
     assert report["status"] == "warning"
-    assert api.errors(report) == [make.entry(1, identifier, *messages)]
-    assert centers(db, tenant.id) == {"OLD": "Velho", "OK": "Certo"}
+    assert errors(report) == [entry(1, identifier, *messages)]
+    assert harness.cost_centers() == {"OLD": "Velho", "OK": "Certo"}
 
 
-def test_the_longest_values_are_accepted(api, db: Database, tenant):
-    report = api.apply("costcenter", [{"codigo": "C" * 30, "nome": "N" * 150}])
+def test_the_longest_values_are_accepted(harness):
+    report = harness.apply("costcenter", [{"codigo": "C" * 30, "nome": "N" * 150}])
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert centers(db, tenant.id) == {"C" * 30: "N" * 150}
+    assert harness.cost_centers() == {"C" * 30: "N" * 150}
 
 
-def test_the_same_code_in_two_companies_are_two_cost_centers(
-    api, db: Database, tenant, other_company
-):
-    api.apply("costcenter", [{"codigo": "1", "nome": "Da primeira"}])
-    report = api.apply("costcenter", [{"codigo": "1", "nome": "Da segunda"}], tenant=other_company)
+def test_the_same_code_in_two_companies_are_two_cost_centers(harness, other_company):
+    harness.apply("costcenter", [{"codigo": "1", "nome": "Da primeira"}])
+    report = harness.apply(
+        "costcenter", [{"codigo": "1", "nome": "Da segunda"}], tenant=other_company
+    )
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert centers(db, tenant.id) == {"1": "Da primeira"}
-    assert centers(db, other_company.id) == {"1": "Da segunda"}
+    assert harness.cost_centers() == {"1": "Da primeira"}
+    assert harness.cost_centers(other_company) == {"1": "Da segunda"}
 
 
-def test_a_request_where_every_record_fails_is_an_error(api, make):
+def test_a_request_where_every_record_fails_is_an_error(api):
     report = api.apply("costcenter", [{"nome": "A"}, {"codigo": "B"}])
     assert report["status"] == "error"
-    assert api.errors(report) == [
-        make.entry(0, "", "Campo obrigatório: codigo"),
-        make.entry(1, "B", "Campo obrigatório: nome"),
+    assert errors(report) == [
+        entry(0, "", "Campo obrigatório: codigo"),
+        entry(1, "B", "Campo obrigatório: nome"),
     ]

@@ -1,4 +1,6 @@
-"""POST /anticipate through HTTP and a real worker: every rule and message of SPEC 2.8."""
+"""POST /anticipate (SPEC 2.8): every rule and message, applied by the advances service (the
+`ready` harness below: employees ANA and BIA); the documented life of an advance and the status
+arithmetic end to end through HTTP."""
 
 from __future__ import annotations
 
@@ -7,80 +9,57 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from ops_helpers import Ops, counting_selects, employee, entry, errors, new_company, selects_from
 
 from itg.domain import messages as msg
+from tests.builders import ANA, BIA, advance, employee, entry, errors
+from tests.driving import Driver, recording_statements, selects_from
+from tests.harness import Harness
+from tests.tables import Tables
+from tests.tenants import Tenant
 
 ROUTE = "anticipate"
-ANA, BIA = "00000001", "00000002"
 
 
 @pytest.fixture
-def ops(client, tenant, db, run_worker) -> Ops:  # type: ignore[no-untyped-def]
-    return Ops(client, tenant, db, run_worker)
-
-
-@pytest.fixture
-def ready(ops: Ops) -> Ops:
-    ops.employees(ANA, BIA)
-    return ops
-
-
-def advance(
-    code: Any,
-    valor: Any = "150,50",
-    data: Any = "2024-03-15",
-    *,
-    operation: Any = "INS",
-    matricula: Any = ANA,
-    **extra: Any,
-) -> dict[str, Any]:
-    record = {
-        "cod_interno": code,
-        "operation": operation,
-        "matricula": matricula,
-        "data": data,
-        "valor": valor,
-        **extra,
-    }
-    return {k: v for k, v in record.items() if v is not None}
+def ready(harness: Harness) -> Harness:
+    """The harness with two employees, ANA and BIA (no absence reason: advances need none)."""
+    harness.employees(ANA, BIA)
+    return harness
 
 
 def stored(matricula: str, day: str, amount: str) -> dict[str, Any]:
     return {"matricula": matricula, "data": date.fromisoformat(day), "valor": Decimal(amount)}
 
 
-def advances(ops: Ops) -> dict[str, dict[str, Any]]:
+def advances(tables: Tables) -> dict[str, dict[str, Any]]:
     return {
         code: {k: v for k, v in row.items() if k != "cod_interno"}
-        for code, row in ops.advances().items()
+        for code, row in tables.advances().items()
     }
 
 
-def test_insert_alter_delete_through_the_api(ready: Ops) -> None:
+def test_insert_alter_delete_through_the_api(ready: Harness, api: Driver) -> None:
     # Given an advance sent with INS
-    response = ready.client.post(
-        "/anticipate", json=[advance("adv-1")], headers=ready.company.headers
-    )
+    response = api.client.post("/anticipate", json=[advance("adv-1")], headers=api.tenant.headers)
     assert response.json()["message"] == "Anticipate Integration on progress"
-    ready.run_worker()
-    report = ready.client.get(
+    api.run_worker()
+    report = api.client.get(
         "/process",
         params={"subunique": response.json()["subunique"]},
-        headers=ready.company.headers,
+        headers=api.tenant.headers,
     ).json()
     # Then it is stored
     assert (report["status"], report["data"]["errors"], report["route"]) == ("done", [], ROUTE)
-    assert advances(ready) == {"adv-1": stored(ANA, "2024-03-15", "150.50")}
+    assert advances(api) == {"adv-1": stored(ANA, "2024-03-15", "150.50")}
     # When an ALT replaces it
-    ready.ok(ROUTE, [advance("adv-1", 99.9, "2024-04-01", operation="ALT", matricula=BIA)])
-    assert advances(ready) == {"adv-1": stored(BIA, "2024-04-01", "99.90")}
+    api.ok(ROUTE, [advance("adv-1", 99.9, "2024-04-01", operation="ALT", matricula=BIA)])
+    assert advances(api) == {"adv-1": stored(BIA, "2024-04-01", "99.90")}
     # And a DEL with only the key and the operation removes it
-    ready.ok(ROUTE, [{"cod_interno": "adv-1", "operation": "DEL"}])
-    assert advances(ready) == {}
+    api.ok(ROUTE, [{"cod_interno": "adv-1", "operation": "DEL"}])
+    assert advances(api) == {}
 
 
-def test_operation_in_any_case_and_insert_then_alter_in_one_batch(ready: Ops) -> None:
+def test_operation_in_any_case_and_insert_then_alter_in_one_batch(ready: Harness) -> None:
     report = ready.apply(
         ROUTE,
         [
@@ -98,7 +77,7 @@ def test_operation_in_any_case_and_insert_then_alter_in_one_batch(ready: Ops) ->
     }
 
 
-def test_missing_or_invalid_operation(ready: Ops) -> None:
+def test_missing_or_invalid_operation(ready: Harness) -> None:
     report = ready.apply(
         ROUTE,
         [
@@ -117,7 +96,7 @@ def test_missing_or_invalid_operation(ready: Ops) -> None:
     ]
 
 
-def test_missing_key(ready: Ops) -> None:
+def test_missing_key(ready: Harness) -> None:
     report = ready.apply(
         ROUTE,
         [
@@ -135,7 +114,7 @@ def test_missing_key(ready: Ops) -> None:
     ]
 
 
-def test_insert_and_alter_need_matricula_data_and_valor(ready: Ops) -> None:
+def test_insert_and_alter_need_matricula_data_and_valor(ready: Harness) -> None:
     ready.ok(ROUTE, [advance("old")])
     report = ready.apply(
         ROUTE,
@@ -154,16 +133,15 @@ def test_insert_and_alter_need_matricula_data_and_valor(ready: Ops) -> None:
     assert advances(ready) == {"old": stored(ANA, "2024-03-15", "150.50")}
 
 
-def test_delete_ignores_every_other_field(ready: Ops) -> None:
+def test_delete_ignores_every_other_field(ready: Harness) -> None:
     ready.ok(ROUTE, [advance("a")])
     report = ready.apply(ROUTE, [advance("a", "abc", "never", operation="DEL", matricula="x")])
     assert (report["status"], report["data"]["errors"]) == ("done", [])
     assert advances(ready) == {}
 
 
-def test_employee_not_found(ready: Ops, db) -> None:  # type: ignore[no-untyped-def]
-    other = new_company(db, "b000202")
-    ready.ok("people", [employee("00000009")], other)
+def test_employee_not_found(ready: Harness, other_company: Tenant) -> None:
+    ready.ok("people", [employee("00000009")], other_company)
     report = ready.apply(
         ROUTE, [advance("a", matricula="00000009"), advance("b", matricula=1), advance("c")]
     )
@@ -174,7 +152,7 @@ def test_employee_not_found(ready: Ops, db) -> None:  # type: ignore[no-untyped-
     ]
 
 
-def test_identifier_is_cod_interno_without_matricula(ready: Ops) -> None:
+def test_identifier_is_cod_interno_without_matricula(ready: Harness) -> None:
     report = ready.apply(
         ROUTE,
         [advance("k1", matricula=None), advance("k2", matricula=False), advance(77, matricula=" ")],
@@ -186,13 +164,13 @@ def test_identifier_is_cod_interno_without_matricula(ready: Ops) -> None:
     ]
 
 
-def test_invalid_data(ready: Ops) -> None:
+def test_invalid_data(ready: Harness) -> None:
     days = ["15/03/2024", "2024-02-30", "2024-3-15", "2024-03-15T00:00", 20240315, True]
     report = ready.apply(ROUTE, [advance(f"c{i}", data=day) for i, day in enumerate(days)])
     assert errors(report) == [entry(i, ANA, msg.invalid("data")) for i in range(len(days))]
 
 
-def test_valid_amounts(ready: Ops) -> None:
+def test_valid_amounts(ready: Harness) -> None:
     amounts = ["1", "1,5", "1.50", " 2,05 ", 3, 3.25, "999999999999.99", "0,01"]
     ready.ok(ROUTE, [advance(f"c{i}", amount) for i, amount in enumerate(amounts)])
     assert {code: row["valor"] for code, row in advances(ready).items()} == {
@@ -207,7 +185,7 @@ def test_valid_amounts(ready: Ops) -> None:
     }
 
 
-def test_invalid_amount(ready: Ops) -> None:
+def test_invalid_amount(ready: Harness) -> None:
     amounts = [
         "0",
         "0,00",
@@ -227,7 +205,7 @@ def test_invalid_amount(ready: Ops) -> None:
     assert advances(ready) == {}
 
 
-def test_insert_of_an_existing_code(ready: Ops) -> None:
+def test_insert_of_an_existing_code(ready: Harness) -> None:
     ready.ok(ROUTE, [advance("a")])
     report = ready.apply(ROUTE, [advance("a", "5"), advance("b", "6"), advance("b", "7")])
     assert errors(report) == [
@@ -237,7 +215,7 @@ def test_insert_of_an_existing_code(ready: Ops) -> None:
     assert advances(ready)["b"]["valor"] == Decimal("6.00")
 
 
-def test_alter_or_delete_of_an_unknown_code(ready: Ops) -> None:
+def test_alter_or_delete_of_an_unknown_code(ready: Harness) -> None:
     ready.ok(ROUTE, [advance("a")])
     report = ready.apply(
         ROUTE,
@@ -255,7 +233,7 @@ def test_alter_or_delete_of_an_unknown_code(ready: Ops) -> None:
     ]
 
 
-def test_all_messages_of_a_record_and_nothing_changes(ready: Ops) -> None:
+def test_all_messages_of_a_record_and_nothing_changes(ready: Harness) -> None:
     ready.ok(ROUTE, [advance("a")])
     report = ready.apply(
         ROUTE,
@@ -278,25 +256,21 @@ def test_all_messages_of_a_record_and_nothing_changes(ready: Ops) -> None:
     assert advances(ready) == {"a": stored(ANA, "2024-03-15", "150.50")}
 
 
-def test_status_arithmetic(ready: Ops) -> None:
-    done = ready.apply(ROUTE, [advance("a"), advance("b")])
+def test_status_arithmetic(ready: Harness, api: Driver) -> None:
+    done = api.apply(ROUTE, [advance("a"), advance("b")])
     assert (done["status"], done["progress"]) == ("done", {"done": "2", "total": "2"})
-    warning = ready.apply(ROUTE, [advance("a"), advance("c"), advance("d", "x")])
+    warning = api.apply(ROUTE, [advance("a"), advance("c"), advance("d", "x")])
     assert (warning["status"], warning["progress"]) == ("warning", {"done": "3", "total": "3"})
     assert [e["index"] for e in warning["data"]["errors"]] == [0, 2]
-    failed = ready.apply(ROUTE, [{"operation": "DEL"}])
+    failed = api.apply(ROUTE, [{"operation": "DEL"}])
     assert (failed["status"], failed["progress"]) == ("error", {"done": "1", "total": "1"})
     assert errors(failed) == [entry(0, "", msg.required("cod_interno"))]
 
 
-def test_one_query_per_table_per_chunk(ready: Ops) -> None:
+def test_one_query_per_table_per_chunk(ready: Harness) -> None:
     records = [advance(f"c{i}", i + 1, matricula=(ANA, BIA)[i % 2]) for i in range(30)]
-    subunique = ready.send(ROUTE, records)
-    with counting_selects(ready.db) as statements:
-        ready.run_worker()
-    report = ready.client.get(
-        "/process", params={"subunique": subunique}, headers=ready.company.headers
-    ).json()
+    with recording_statements(ready.db) as statements:
+        report = ready.apply(ROUTE, records)
     assert report["status"] == "done"
     for table in ("people", "advances"):
         assert selects_from(statements, table) == 1, (table, statements)

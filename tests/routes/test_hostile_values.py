@@ -7,7 +7,8 @@ each value of VALUES there. The valid records are applied, each other record end
 exact SPEC message (or is applied when the value is acceptable text), nothing ends with
 `Erro interno ao processar registro`, and the monitor body (minus what names the request and
 its times) equals one expected value built from these tables — the same on both engines, so
-nothing PostgreSQL cannot store ever reaches it.
+nothing PostgreSQL cannot store ever reaches it. End to end through HTTP (`api`): what the
+wire and the stored error entries do with these values is part of what is checked.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
-from ops_helpers import Ops, employee
 from sqlalchemy import Table, select
-from upsert_helpers import cnpj
 
 from itg.storage.schema import (
     absences,
@@ -33,6 +32,8 @@ from itg.storage.schema import (
     requests,
     subsidiaries,
 )
+from tests.builders import cnpj, employee
+from tests.driving import Driver
 
 INTERNAL_ERROR = "Erro interno ao processar registro"
 UNNAMED = ("company", "unique", "subunique", "created_at", "finished_at")
@@ -325,22 +326,17 @@ SLOTS = (
 )
 
 
-@pytest.fixture
-def ops(client, tenant, db, run_worker) -> Ops:  # type: ignore[no-untyped-def]
-    return Ops(client, tenant, db, run_worker)
-
-
-def _prepare(ops: Ops, route: str) -> None:
+def _prepare(api: Driver, route: str) -> None:
     if route in ("absences", "anticipate"):
-        ops.ok("people", [employee("E1")])
-        ops.reason("R1", "Motivo um")
+        api.ok("people", [employee("E1")])
+        api.reason("R1", "Motivo um")
 
 
 @pytest.mark.parametrize("slot", SLOTS, ids=lambda slot: f"{slot.route}.{slot.field}")
-def test_hostile_values_in_one_field(ops: Ops, slot: Slot) -> None:
+def test_hostile_values_in_one_field(api: Driver, slot: Slot) -> None:
     # Given a route's prerequisites
     route = ROUTES[slot.route]
-    _prepare(ops, route.name)
+    _prepare(api, route.name)
     # When one request interleaves valid records with one record per value of VALUES
     records: list[dict[str, Any]] = []
     expected_errors: list[dict[str, Any]] = []
@@ -356,7 +352,7 @@ def test_hostile_values_in_one_field(ops: Ops, slot: Slot) -> None:
         else:
             identifier = slot.error_identifier(value, n)
             expected_errors.append({"identifier": identifier, "index": n, "message": [message]})
-    report = ops.apply(route.name, records)
+    report = api.apply(route.name, records)
     # Then the valid records (and the acceptable values) are applied, each other record fails
     # with its SPEC message, and the body is the expected one on either engine
     body = {name: part for name, part in report.items() if name not in UNNAMED}
@@ -369,7 +365,7 @@ def test_hostile_values_in_one_field(ops: Ops, slot: Slot) -> None:
     }
     _assert_same(body, expected)
     stored = dict(
-        (row[route.key], row[slot.column] if slot.column else None) for row in ops.rows(route.table)
+        (row[route.key], row[slot.column] if slot.column else None) for row in api.rows(route.table)
     )
     assert stored == expected_rows
 
@@ -408,19 +404,19 @@ KEYS = {
 
 @pytest.mark.parametrize("route", sorted(KEYS))
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\ud800x"])
-def test_a_lone_surrogate_is_invalid_json(ops: Ops, route: str, escape: str) -> None:
+def test_a_lone_surrogate_is_invalid_json(api: Driver, route: str, escape: str) -> None:
     # Given a body whose only flaw is a lone surrogate escape (valid JSON text grammar, but
     # not a Unicode string: orjson refuses it)
     body = f'[{{"{KEYS[route]}":"a{escape}","nome":"x"}}]'.encode()
     # When it is posted
-    response = ops.client.post(f"/{route}", content=body, headers=ops.company.headers)
+    response = api.client.post(f"/{route}", content=body, headers=api.tenant.headers)
     # Then the request is refused as a whole and nothing is stored (the error's shape is
     # tests/api's concern: only its status and message are checked here)
     assert (response.status_code, response.json()["error"]) == (
         400,
         {"code": 400, "message": "Invalid JSON"},
     )
-    with ops.db.read() as conn:
+    with api.db.read() as conn:
         assert conn.execute(select(requests.c.id)).all() == []
 
 
@@ -439,18 +435,18 @@ LIGATURES = "\ufb03" * 100 + "@x.com"
     ],
 )
 def test_an_email_whose_key_outgrows_the_column_is_invalid(
-    ops: Ops, route: str, record: dict[str, Any]
+    api: Driver, route: str, record: dict[str, Any]
 ) -> None:
     # Given a valid record and one whose e-mail folds to more than 254 characters
     valid = ROUTES[route].record(0)
     if route == "people":
         record = record | {"dataAdmissao": "01/01/2020"}
     # When both are applied
-    report = ops.apply(route, [valid, record])
+    report = api.apply(route, [valid, record])
     # Then the valid one is applied and the other fails alike on both engines
     identifier = "P9" if route == "people" else LIGATURES
     assert (report["status"], report["data"]["errors"]) == (
         "warning",
         [{"identifier": identifier, "index": 1, "message": ["E-mail inválido"]}],
     )
-    assert len(ops.rows(ROUTES[route].table)) == 1
+    assert len(api.rows(ROUTES[route].table)) == 1

@@ -1,11 +1,14 @@
-"""people record rules (SPEC 2.1–2.3) through the HTTP API: POST /people, a real worker,
-GET /process. Each case asserts the exact messages, identifier and index of the entry."""
+"""people record rules (SPEC 2.1–2.3), applied by the people service (`harness`); a request
+failing whole and a record using every field go end to end through HTTP (`api`). Each case
+asserts the exact messages, identifier and index of the entry."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+
+from tests.builders import entry, errors, person
 
 VALID = {"nome": "Ana", "sem_pis": True, "dataAdmissao": "01/02/2024"}
 LONG_31 = "M" * 31
@@ -112,19 +115,19 @@ CASES = {
 
 @pytest.mark.parametrize(("record", "identifier", "messages"), CASES.values(), ids=CASES.keys())
 def test_a_record_breaking_a_rule_fails_with_its_exact_messages(
-    api, store, make, record: dict, identifier: str, messages: list[str]
+    harness, record: dict, identifier: str, messages: list[str]
 ):
     # Given an empty company and a request whose second record breaks the rule
-    records = [make.person("ok"), record]
+    records = [person("ok"), record]
     # When it is applied
-    report = api.apply("people", records)
+    report = harness.apply("people", records)
     # Then only that record failed, with exactly these messages, and stored nothing
     assert report["status"] == "warning"
-    assert api.errors(report) == [make.entry(1, identifier, *messages)]
-    assert list(store.people()) == ["ok"]
+    assert errors(report) == [entry(1, identifier, *messages)]
+    assert list(harness.people()) == ["ok"]
 
 
-def test_a_record_failing_several_rules_reports_all_its_messages_in_one_entry(api, make):
+def test_a_record_failing_several_rules_reports_all_its_messages_in_one_entry(harness):
     # Given a record with five independent faults, between two valid records
     bad = {
         "matricula": "2",
@@ -138,12 +141,12 @@ def test_a_record_failing_several_rules_reports_all_its_messages_in_one_entry(ap
         "centro_custo": "Y",
         "filial": "Z",
     }
-    records = [make.person("1"), bad, make.person("3")]
+    records = [person("1"), bad, person("3")]
     # When the request is applied
-    report = api.apply("people", records)
+    report = harness.apply("people", records)
     # Then that record has one entry holding every message
-    assert api.errors(report) == [
-        make.entry(
+    assert errors(report) == [
+        entry(
             1,
             "2",
             "PIS Inválido",
@@ -158,27 +161,27 @@ def test_a_record_failing_several_rules_reports_all_its_messages_in_one_entry(ap
     assert (report["status"], report["progress"]) == ("warning", {"done": "3", "total": "3"})
 
 
-def test_every_failed_record_has_its_own_entry_in_input_order(api, make):
+def test_every_failed_record_has_its_own_entry_in_input_order(harness):
     # Given a request whose records 0, 2 and 3 fail (3 and 2 share an identifier)
     records = [
         {"matricula": "1"},
-        make.person("2"),
-        make.person("3", cpf="123"),
-        make.person("3", email="x"),
+        person("2"),
+        person("3", cpf="123"),
+        person("3", email="x"),
     ]
     # When it is applied
-    report = api.apply("people", records)
+    report = harness.apply("people", records)
     # Then there is one entry per failed record, by index
-    assert api.errors(report) == [
-        make.entry(
+    assert errors(report) == [
+        entry(
             0,
             "1",
             "Campo obrigatório: nome",
             "Campo obrigatório: pis",
             "Campo obrigatório: dataAdmissao",
         ),
-        make.entry(2, "3", "CPF Inválido"),
-        make.entry(3, "3", "E-mail inválido"),
+        entry(2, "3", "CPF Inválido"),
+        entry(3, "3", "E-mail inválido"),
     ]
     assert report["status"] == "warning"
 
@@ -189,7 +192,7 @@ def test_a_request_where_every_record_fails_is_an_error(api):
     assert [(e["index"], e["identifier"]) for e in report["data"]["errors"]] == [(0, "1"), (1, "")]
 
 
-def test_a_valid_record_is_stored_with_every_field_normalised(api, store, make):
+def test_a_valid_record_is_stored_with_every_field_normalised(api):
     # Given a record using every field, with numbers, separators, spaces and boolean strings
     record = {
         "matricula": 123,
@@ -212,7 +215,7 @@ def test_a_valid_record_is_stored_with_every_field_normalised(api, store, make):
     report = api.apply("people", [record])
     # Then it succeeded and every column holds the normalised value
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert store.people() == {
+    assert api.people() == {
         "123": {
             "matricula": "123",
             "nome": "Ana Nome Social",
@@ -256,24 +259,24 @@ def test_a_valid_record_is_stored_with_every_field_normalised(api, store, make):
         ),
     ],
 )
-def test_boolean_strings_are_accepted_and_sem_pis_waives_pis(api, store, flags: dict, stored):
+def test_boolean_strings_are_accepted_and_sem_pis_waives_pis(harness, flags: dict, stored):
     # Given an insert whose flags are sent in the forms SPEC 2.1 allows
     record = {"matricula": "1", "nome": "Ana", "dataAdmissao": "01/02/2024", **flags}
     # When it is applied
-    report = api.apply("people", [record])
+    report = harness.apply("people", [record])
     # Then it succeeded with the flags read as booleans (and PIS waived when sem_pis is true)
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    person = store.people()["1"]
-    assert (person["sem_pis"], person["nome_social"], person["pis"]) == stored
+    row = harness.people()["1"]
+    assert (row["sem_pis"], row["nome_social"], row["pis"]) == stored
 
 
-def test_the_longest_allowed_values_are_accepted(api, store):
+def test_the_longest_allowed_values_are_accepted(harness):
     record = {
         "matricula": "M" * 30,
         "nome": "N" * 150,
         "sem_pis": True,
         "dataAdmissao": "29/02/2024",
     }
-    report = api.apply("people", [record])
+    report = harness.apply("people", [record])
     assert (report["status"], report["data"]["errors"]) == ("done", [])
-    assert store.people()["M" * 30]["nome"] == "N" * 150
+    assert harness.people()["M" * 30]["nome"] == "N" * 150

@@ -1,27 +1,21 @@
-"""users over HTTP (SPEC 2.7): upsert by e-mail (case-insensitive), profiles from the
-company's catalog, removal, every message with its identifier and index."""
+"""users (SPEC 2.7): upsert by e-mail (case-insensitive), profiles from the company's catalog,
+removal, every message with its identifier and index, applied by the service (`harness`);
+the accepted message, the documented inclusion, profile change and removal and the status
+arithmetic end to end through HTTP (`api`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from upsert_helpers import Driver, counting_selects, entry, errors, second_company, selects_from
 
 from itg.storage.catalogs import CatalogKind, add_entry
 from itg.storage.schema import platform_users
+from tests.builders import entry, errors, user
+from tests.driving import recording_statements, selects_from
 
 ROUTE = "users"
 MARIA = {"email": "maria@example.com", "nome": "Maria", "perfil": "Gestor"}
-
-
-@pytest.fixture
-def drive(client, tenant, db, run_worker) -> Driver:
-    return Driver(client, tenant, db, run_worker)
-
-
-def user(email: str, **fields: Any) -> dict[str, Any]:
-    return {"email": email, "nome": "Pessoa", "perfil": "Apontador", **fields}
 
 
 def stored(email: str, nome: str, perfil: str, **columns: Any) -> dict[str, Any]:
@@ -35,21 +29,21 @@ def test_the_route_answers_with_its_accepted_message(client, tenant):
     assert response.json()["message"] == "User\u00b4s Integration on progress"
 
 
-def test_documented_inclusion_profile_change_and_removal(drive):
+def test_documented_inclusion_profile_change_and_removal(api):
     # Inclusion
-    drive.ok(ROUTE, [MARIA])
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
+    api.ok(ROUTE, [MARIA])
+    assert api.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
     # Profile change, the e-mail in another case
-    drive.ok(ROUTE, [{"email": "MARIA@example.com", "perfilNovo": "Administrador"}])
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Maria", "Administrador")]
+    api.ok(ROUTE, [{"email": "MARIA@example.com", "perfilNovo": "Administrador"}])
+    assert api.rows(platform_users) == [stored("maria@example.com", "Maria", "Administrador")]
     # Removal
-    drive.ok(ROUTE, [{"email": "maria@example.com", "remover": "REMOVER"}])
-    assert drive.rows(platform_users) == []
+    api.ok(ROUTE, [{"email": "maria@example.com", "remover": "REMOVER"}])
+    assert api.rows(platform_users) == []
 
 
-def test_profiles_match_the_catalog_case_insensitively_and_store_its_name(drive, db, tenant):
+def test_profiles_match_the_catalog_case_insensitively_and_store_its_name(harness, db, tenant):
     add_entry(db, CatalogKind.PROFILE, tenant.code, "Supervisor Noturno", None)
-    drive.ok(
+    harness.ok(
         ROUTE,
         [
             user("a@example.com", perfil="  gestor "),
@@ -57,18 +51,17 @@ def test_profiles_match_the_catalog_case_insensitively_and_store_its_name(drive,
             user("c@example.com", perfil="funcionário"),
         ],
     )
-    assert [row["perfil"] for row in drive.rows(platform_users)] == [
+    assert [row["perfil"] for row in harness.rows(platform_users)] == [
         "Gestor",
         "Supervisor Noturno",
         "Funcionário",
     ]
 
 
-def test_an_unknown_profile_is_not_found(drive, db):
-    other = second_company(db)
-    add_entry(db, CatalogKind.PROFILE, other.code, "Só Da Outra", None)
-    drive.ok(ROUTE, [MARIA])
-    found = drive.fails(
+def test_an_unknown_profile_is_not_found(harness, db, other_company):
+    add_entry(db, CatalogKind.PROFILE, other_company.code, "Só Da Outra", None)
+    harness.ok(ROUTE, [MARIA])
+    found = harness.fails(
         ROUTE,
         [
             user("a@example.com", perfil="Diretor"),
@@ -85,25 +78,25 @@ def test_an_unknown_profile_is_not_found(drive, db):
         entry(3, "maria@example.com", "Perfil não encontrado"),
         entry(4, "c@example.com", "Perfil não encontrado"),
     ]
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
+    assert harness.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
 
 
-def test_perfil_alone_updates_and_perfil_novo_wins_over_perfil(drive):
-    drive.ok(ROUTE, [MARIA])
-    drive.ok(ROUTE, [{"email": "maria@example.com", "perfil": "Apontador"}])
-    assert drive.rows(platform_users)[0]["perfil"] == "Apontador"
-    drive.ok(
+def test_perfil_alone_updates_and_perfil_novo_wins_over_perfil(harness):
+    harness.ok(ROUTE, [MARIA])
+    harness.ok(ROUTE, [{"email": "maria@example.com", "perfil": "Apontador"}])
+    assert harness.rows(platform_users)[0]["perfil"] == "Apontador"
+    harness.ok(
         ROUTE, [{"email": "maria@example.com", "perfil": "Gestor", "perfilNovo": "Funcionário"}]
     )
-    assert drive.rows(platform_users)[0]["perfil"] == "Funcionário"
+    assert harness.rows(platform_users)[0]["perfil"] == "Funcionário"
     # A blank perfilNovo changes nothing
-    drive.ok(ROUTE, [{"email": "maria@example.com", "perfilNovo": " ", "nome": "Maria S."}])
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Maria S.", "Funcionário")]
+    harness.ok(ROUTE, [{"email": "maria@example.com", "perfilNovo": " ", "nome": "Maria S."}])
+    assert harness.rows(platform_users) == [stored("maria@example.com", "Maria S.", "Funcionário")]
 
 
-def test_localizacao_and_login_saml_are_stored_and_blank_login_saml_clears(drive):
-    drive.ok(ROUTE, [{**MARIA, "localizacao": ["Loja 1", 22], "login_saml": "maria.saml"}])
-    assert drive.rows(platform_users) == [
+def test_localizacao_and_login_saml_are_stored_and_blank_login_saml_clears(harness):
+    harness.ok(ROUTE, [{**MARIA, "localizacao": ["Loja 1", 22], "login_saml": "maria.saml"}])
+    assert harness.rows(platform_users) == [
         stored(
             "maria@example.com",
             "Maria",
@@ -112,14 +105,14 @@ def test_localizacao_and_login_saml_are_stored_and_blank_login_saml_clears(drive
             login_saml="maria.saml",
         )
     ]
-    drive.ok(ROUTE, [{"email": "maria@example.com", "login_saml": "", "localizacao": []}])
-    assert drive.rows(platform_users) == [
+    harness.ok(ROUTE, [{"email": "maria@example.com", "login_saml": "", "localizacao": []}])
+    assert harness.rows(platform_users) == [
         stored("maria@example.com", "Maria", "Gestor", localizacao="[]")
     ]
 
 
-def test_an_invalid_email_is_reported_with_the_identifier_as_sent(drive):
-    found = drive.fails(
+def test_an_invalid_email_is_reported_with_the_identifier_as_sent(harness):
+    found = harness.fails(
         ROUTE,
         [
             user("maria.example.com"),
@@ -140,8 +133,8 @@ def test_an_invalid_email_is_reported_with_the_identifier_as_sent(drive):
     ]
 
 
-def test_a_missing_key_reports_only_format_errors(drive):
-    found = drive.fails(
+def test_a_missing_key_reports_only_format_errors(harness):
+    found = harness.fails(
         ROUTE,
         [
             {"nome": "Sem e-mail", "perfil": "Diretor"},  # no profile lookup without a key
@@ -158,9 +151,9 @@ def test_a_missing_key_reports_only_format_errors(drive):
     ]
 
 
-def test_nome_and_perfil_are_required_on_insert_and_cannot_be_blanked(drive):
-    drive.ok(ROUTE, [MARIA])
-    found = drive.fails(
+def test_nome_and_perfil_are_required_on_insert_and_cannot_be_blanked(harness):
+    harness.ok(ROUTE, [MARIA])
+    found = harness.fails(
         ROUTE,
         [
             {"email": "novo@example.com"},
@@ -179,7 +172,7 @@ def test_nome_and_perfil_are_required_on_insert_and_cannot_be_blanked(drive):
         entry(4, "maria@example.com", "Campo obrigatório: perfil"),
         entry(5, "novo@example.com", "Campo obrigatório: perfil"),
     ]
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
+    assert harness.rows(platform_users) == [stored("maria@example.com", "Maria", "Gestor")]
 
 
 @pytest.mark.parametrize(
@@ -197,15 +190,15 @@ def test_nome_and_perfil_are_required_on_insert_and_cannot_be_blanked(drive):
         ({"perfilNovo": {"nome": "Gestor"}}, "Campo inválido: perfilNovo"),
     ],
 )
-def test_each_format_message(drive, fields, message):
-    found = drive.fails(ROUTE, [{**MARIA, **fields}])
+def test_each_format_message(harness, fields, message):
+    found = harness.fails(ROUTE, [{**MARIA, **fields}])
     assert found == [entry(0, "maria@example.com", message)]
-    assert drive.rows(platform_users) == []
+    assert harness.rows(platform_users) == []
 
 
-def test_removal_words_in_any_case_and_a_blank_remover_does_not_remove(drive):
-    drive.ok(ROUTE, [user("a@example.com"), user("b@example.com"), user("c@example.com")])
-    drive.ok(
+def test_removal_words_in_any_case_and_a_blank_remover_does_not_remove(harness):
+    harness.ok(ROUTE, [user("a@example.com"), user("b@example.com"), user("c@example.com")])
+    harness.ok(
         ROUTE,
         [
             {"email": "A@EXAMPLE.COM", "remover": " remove "},
@@ -214,12 +207,12 @@ def test_removal_words_in_any_case_and_a_blank_remover_does_not_remove(drive):
             {"email": "c@example.com", "remover": None},
         ],
     )
-    assert drive.rows(platform_users) == [stored("c@example.com", "Fica", "Apontador")]
+    assert harness.rows(platform_users) == [stored("c@example.com", "Fica", "Apontador")]
 
 
-def test_removal_needs_only_the_key_and_fails_for_an_absent_user(drive):
-    drive.ok(ROUTE, [MARIA])
-    found = drive.fails(
+def test_removal_needs_only_the_key_and_fails_for_an_absent_user(harness):
+    harness.ok(ROUTE, [MARIA])
+    found = harness.fails(
         ROUTE,
         [
             {"email": "ninguem@example.com", "remover": "REMOVER"},
@@ -231,12 +224,12 @@ def test_removal_needs_only_the_key_and_fails_for_an_absent_user(drive):
         entry(1, "nada", "E-mail inválido"),
     ]
     # The other fields of a removal are not read, not even malformed ones
-    drive.ok(ROUTE, [{**MARIA, "perfil": "Diretor", "nome": "", "remover": "REMOVER"}])
-    assert drive.rows(platform_users) == []
+    harness.ok(ROUTE, [{**MARIA, "perfil": "Diretor", "nome": "", "remover": "REMOVER"}])
+    assert harness.rows(platform_users) == []
 
 
-def test_records_of_one_user_in_one_batch_are_upserts(drive):
-    drive.ok(
+def test_records_of_one_user_in_one_batch_are_upserts(harness):
+    harness.ok(
         ROUTE,
         [
             MARIA,
@@ -248,11 +241,11 @@ def test_records_of_one_user_in_one_batch_are_upserts(drive):
         ],
     )
     # The stored e-mail keeps the spelling of the insert; later records matched it by case
-    assert drive.rows(platform_users) == [
+    assert harness.rows(platform_users) == [
         stored("maria@example.com", "Maria Silva", "Administrador"),
         stored("jose@example.com", "José", "Gestor"),
     ]
-    report = drive.apply(
+    report = harness.apply(
         ROUTE,
         [
             {"email": "jose@example.com", "remover": "REMOVER"},
@@ -262,14 +255,15 @@ def test_records_of_one_user_in_one_batch_are_upserts(drive):
     assert errors(report) == [entry(1, "jose@example.com", "Usuário não encontrado")]
 
 
-def test_users_belong_to_their_company(drive, db):
-    other = second_company(db)
-    drive.ok(ROUTE, [MARIA], company=other)
-    found = drive.fails(ROUTE, [{"email": "maria@example.com", "remover": "REMOVER"}])
+def test_users_belong_to_their_company(harness, other_company):
+    harness.ok(ROUTE, [MARIA], tenant=other_company)
+    found = harness.fails(ROUTE, [{"email": "maria@example.com", "remover": "REMOVER"}])
     assert found == [entry(0, "maria@example.com", "Usuário não encontrado")]
-    drive.ok(ROUTE, [{**MARIA, "nome": "Outra Maria"}])
-    assert drive.rows(platform_users, other) == [stored("maria@example.com", "Maria", "Gestor")]
-    assert drive.rows(platform_users) == [stored("maria@example.com", "Outra Maria", "Gestor")]
+    harness.ok(ROUTE, [{**MARIA, "nome": "Outra Maria"}])
+    assert harness.rows(platform_users, other_company) == [
+        stored("maria@example.com", "Maria", "Gestor")
+    ]
+    assert harness.rows(platform_users) == [stored("maria@example.com", "Outra Maria", "Gestor")]
 
 
 @pytest.mark.parametrize(
@@ -280,17 +274,17 @@ def test_users_belong_to_their_company(drive, db):
         ([user("a"), user("b@example.com", perfil="Nenhum"), {"nome": "x"}], "error"),
     ],
 )
-def test_status_arithmetic(drive, records, status):
-    report = drive.apply(ROUTE, records)
+def test_status_arithmetic(api, records, status):
+    report = api.apply(ROUTE, records)
     assert report["status"] == status
     assert report["progress"] == {"done": "3", "total": "3"}
     assert len(report["data"]["errors"]) == {"done": 0, "warning": 1, "error": 3}[status]
 
 
-def test_a_chunk_reads_users_and_profiles_once(drive, db):
+def test_a_chunk_reads_users_and_profiles_once(harness, db):
     records = [user(f"u{n}@example.com") for n in range(150)]
-    with counting_selects(db) as statements:
-        drive.ok(ROUTE, records)
+    with recording_statements(db) as statements:
+        harness.ok(ROUTE, records)
     # 150 records = two chunks: one read of the users and one of the catalog each
     assert selects_from(statements, "platform_users") == 2
     assert selects_from(statements, "profiles") == 2

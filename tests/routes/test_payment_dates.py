@@ -1,5 +1,7 @@
-"""paymentDate over HTTP (SPEC 2.8): upsert by (ano, mes, localizacao), DEL, every message
-with its identifier ("ano-mes" as sent) and index."""
+"""paymentDate (SPEC 2.8): upsert by (ano, mes, localizacao), DEL, every message with its
+identifier ("ano-mes" as sent) and index, applied by the service (`harness`); the accepted
+message, the documented life of a payment date and the status arithmetic end to end through
+HTTP (`api`)."""
 
 from __future__ import annotations
 
@@ -7,23 +9,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from upsert_helpers import Driver, counting_selects, entry, errors, second_company, selects_from
 
 from itg.storage.schema import payment_dates
+from tests.builders import entry, errors, payment
+from tests.driving import recording_statements, selects_from
 
 ROUTE = "paymentDate"
-
-
-@pytest.fixture
-def drive(client, tenant, db, run_worker) -> Driver:
-    return Driver(client, tenant, db, run_worker)
-
-
-def payment(ano: Any, mes: Any, when: str | None = "2024-04-05", **fields: Any) -> dict[str, Any]:
-    record = {"ano": ano, "mes": mes, **fields}
-    if when is not None:
-        record["dataPagamento"] = when
-    return record
 
 
 def stored(ano: int, mes: int, when: date, localizacao: str = "") -> dict[str, Any]:
@@ -36,42 +27,42 @@ def test_the_route_answers_with_its_accepted_message(client, tenant):
     assert response.json()["message"] == "Payment date Integration on progress"
 
 
-def test_insert_update_other_location_and_delete(drive):
+def test_insert_update_other_location_and_delete(api):
     # Insert for the whole company, with ano and mes as JSON numbers
-    drive.ok(ROUTE, [payment(2024, 3)])
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
+    api.ok(ROUTE, [payment(2024, 3)])
+    assert api.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
     # Update: "03" is the same month
-    drive.ok(ROUTE, [payment("2024", "03", "2024-04-06")])
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 6))]
+    api.ok(ROUTE, [payment("2024", "03", "2024-04-06")])
+    assert api.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 6))]
     # Another location is another row; a blank localizacao is the whole company
-    drive.ok(
+    api.ok(
         ROUTE,
         [
             payment("2024", "3", "2024-04-10", localizacao=" Loja 1 "),
             payment("2024", "3", "2024-04-07", localizacao=""),
         ],
     )
-    assert drive.rows(payment_dates) == [
+    assert api.rows(payment_dates) == [
         stored(2024, 3, date(2024, 4, 7)),
         stored(2024, 3, date(2024, 4, 10), "Loja 1"),
     ]
     # DEL (any case) removes only its own location and needs no dataPagamento
-    drive.ok(ROUTE, [{"ano": "2024", "mes": "3", "localizacao": "Loja 1", "operation": "del"}])
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 7))]
-    drive.ok(ROUTE, [{"ano": 2024, "mes": 3, "operation": " DEL "}])
-    assert drive.rows(payment_dates) == []
+    api.ok(ROUTE, [{"ano": "2024", "mes": "3", "localizacao": "Loja 1", "operation": "del"}])
+    assert api.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 7))]
+    api.ok(ROUTE, [{"ano": 2024, "mes": 3, "operation": " DEL "}])
+    assert api.rows(payment_dates) == []
 
 
-def test_an_empty_operation_is_an_upsert(drive):
-    drive.ok(ROUTE, [payment("2024", "12", operation=""), payment("2025", "1", operation=None)])
-    assert drive.rows(payment_dates) == [
+def test_an_empty_operation_is_an_upsert(harness):
+    harness.ok(ROUTE, [payment("2024", "12", operation=""), payment("2025", "1", operation=None)])
+    assert harness.rows(payment_dates) == [
         stored(2024, 12, date(2024, 4, 5)),
         stored(2025, 1, date(2024, 4, 5)),
     ]
 
 
-def test_missing_ano_or_mes_is_required_and_the_identifier_joins_what_was_sent(drive):
-    found = drive.fails(
+def test_missing_ano_or_mes_is_required_and_the_identifier_joins_what_was_sent(harness):
+    found = harness.fails(
         ROUTE,
         [
             payment(None, "3"),
@@ -114,24 +105,24 @@ def test_missing_ano_or_mes_is_required_and_the_identifier_joins_what_was_sent(d
         ("2024", ["3"], "2024-"),
     ],
 )
-def test_an_invalid_competence(drive, ano, mes, identifier):
+def test_an_invalid_competence(harness, ano, mes, identifier):
     # An invalid key also hides the insert-only requirement of dataPagamento
-    found = drive.fails(ROUTE, [payment(ano, mes, when=None)])
+    found = harness.fails(ROUTE, [payment(ano, mes, when=None)])
     assert found == [entry(0, identifier, "Competência inválida")]
 
 
 @pytest.mark.parametrize(
     "when", ["05/04/2024", "2024-4-5", "2024-02-30", "2024-04-05T10:00", "amanhã", 20240405]
 )
-def test_an_invalid_payment_date(drive, when):
-    found = drive.fails(ROUTE, [payment("2024", "3", when=when)])
+def test_an_invalid_payment_date(harness, when):
+    found = harness.fails(ROUTE, [payment("2024", "3", when=when)])
     assert found == [entry(0, "2024-3", "Data de pagamento inválida")]
-    assert drive.rows(payment_dates) == []
+    assert harness.rows(payment_dates) == []
 
 
-def test_data_pagamento_is_required_on_insert_and_cannot_be_blanked(drive):
-    drive.ok(ROUTE, [payment("2024", "3")])
-    found = drive.fails(
+def test_data_pagamento_is_required_on_insert_and_cannot_be_blanked(harness):
+    harness.ok(ROUTE, [payment("2024", "3")])
+    found = harness.fails(
         ROUTE,
         [
             payment("2024", "4", when=None),
@@ -145,27 +136,27 @@ def test_data_pagamento_is_required_on_insert_and_cannot_be_blanked(drive):
         entry(2, "2024-3", "Campo obrigatório: dataPagamento"),
     ]
     # An update without dataPagamento changes nothing but succeeds
-    drive.ok(ROUTE, [payment("2024", "3", when=None)])
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
+    harness.ok(ROUTE, [payment("2024", "3", when=None)])
+    assert harness.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
 
 
 @pytest.mark.parametrize("operation", ["INS", "ALT", "DELETE", "X", True])
-def test_an_invalid_operation(drive, operation):
-    found = drive.fails(ROUTE, [payment("2024", "3", operation=operation)])
+def test_an_invalid_operation(harness, operation):
+    found = harness.fails(ROUTE, [payment("2024", "3", operation=operation)])
     assert found == [entry(0, "2024-3", "Operação inválida")]
-    assert drive.rows(payment_dates) == []
+    assert harness.rows(payment_dates) == []
 
 
 @pytest.mark.parametrize("localizacao", [["Loja 1"], {"nome": "Loja 1"}, False, "x" * 151])
-def test_an_invalid_localizacao(drive, localizacao):
-    found = drive.fails(ROUTE, [payment("2024", "3", localizacao=localizacao, when=None)])
+def test_an_invalid_localizacao(harness, localizacao):
+    found = harness.fails(ROUTE, [payment("2024", "3", localizacao=localizacao, when=None)])
     # The key is unknown, so the missing dataPagamento (insert-only) is not reported
     assert found == [entry(0, "2024-3", "Campo inválido: localizacao")]
 
 
-def test_delete_of_an_absent_payment_date_is_not_found(drive):
-    drive.ok(ROUTE, [payment("2024", "3", localizacao="Loja 1")])
-    found = drive.fails(
+def test_delete_of_an_absent_payment_date_is_not_found(harness):
+    harness.ok(ROUTE, [payment("2024", "3", localizacao="Loja 1")])
+    found = harness.fails(
         ROUTE,
         [
             {"ano": "2024", "mes": "3", "operation": "DEL"},  # the whole company: absent
@@ -178,24 +169,24 @@ def test_delete_of_an_absent_payment_date_is_not_found(drive):
         entry(1, "2024-4", "Data de pagamento não encontrada"),
         entry(2, "2024-3", "Data de pagamento não encontrada"),
     ]
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5), "Loja 1")]
+    assert harness.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5), "Loja 1")]
 
 
-def test_a_delete_ignores_the_other_fields(drive):
-    drive.ok(ROUTE, [payment("2024", "3")])
-    drive.ok(ROUTE, [{"ano": "2024", "mes": "3", "dataPagamento": "ontem", "operation": "DEL"}])
-    assert drive.rows(payment_dates) == []
+def test_a_delete_ignores_the_other_fields(harness):
+    harness.ok(ROUTE, [payment("2024", "3")])
+    harness.ok(ROUTE, [{"ano": "2024", "mes": "3", "dataPagamento": "ontem", "operation": "DEL"}])
+    assert harness.rows(payment_dates) == []
 
 
-def test_every_message_of_a_record_is_reported_and_the_record_changes_nothing(drive):
-    drive.ok(ROUTE, [payment("2024", "3")])
-    found = drive.fails(ROUTE, [payment("2024", "3", when="31/03/2024", operation="UPD")])
+def test_every_message_of_a_record_is_reported_and_the_record_changes_nothing(harness):
+    harness.ok(ROUTE, [payment("2024", "3")])
+    found = harness.fails(ROUTE, [payment("2024", "3", when="31/03/2024", operation="UPD")])
     assert found == [entry(0, "2024-3", "Data de pagamento inválida", "Operação inválida")]
-    assert drive.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
+    assert harness.rows(payment_dates) == [stored(2024, 3, date(2024, 4, 5))]
 
 
-def test_records_of_one_key_in_one_batch_are_upserts(drive):
-    drive.ok(
+def test_records_of_one_key_in_one_batch_are_upserts(harness):
+    harness.ok(
         ROUTE,
         [
             payment("2024", "3", "2024-04-01"),
@@ -205,11 +196,11 @@ def test_records_of_one_key_in_one_batch_are_upserts(drive):
             payment("2024", "5", "2024-06-03"),
         ],
     )
-    assert drive.rows(payment_dates) == [
+    assert harness.rows(payment_dates) == [
         stored(2024, 3, date(2024, 4, 2)),
         stored(2024, 5, date(2024, 6, 3)),
     ]
-    report = drive.apply(
+    report = harness.apply(
         ROUTE,
         [
             {"ano": "2024", "mes": "3", "operation": "DEL"},
@@ -219,12 +210,11 @@ def test_records_of_one_key_in_one_batch_are_upserts(drive):
     assert errors(report) == [entry(1, "2024-3", "Data de pagamento não encontrada")]
 
 
-def test_payment_dates_belong_to_their_company(drive, db):
-    other = second_company(db)
-    drive.ok(ROUTE, [payment("2024", "3")], company=other)
-    found = drive.fails(ROUTE, [{"ano": "2024", "mes": "3", "operation": "DEL"}])
+def test_payment_dates_belong_to_their_company(harness, other_company):
+    harness.ok(ROUTE, [payment("2024", "3")], tenant=other_company)
+    found = harness.fails(ROUTE, [{"ano": "2024", "mes": "3", "operation": "DEL"}])
     assert found == [entry(0, "2024-3", "Data de pagamento não encontrada")]
-    assert drive.rows(payment_dates, other) == [stored(2024, 3, date(2024, 4, 5))]
+    assert harness.rows(payment_dates, other_company) == [stored(2024, 3, date(2024, 4, 5))]
 
 
 @pytest.mark.parametrize(
@@ -235,16 +225,16 @@ def test_payment_dates_belong_to_their_company(drive, db):
         ([payment("24", "1"), payment("2024", "2", "x"), {"mes": "3"}], "error"),
     ],
 )
-def test_status_arithmetic(drive, records, status):
-    report = drive.apply(ROUTE, records)
+def test_status_arithmetic(api, records, status):
+    report = api.apply(ROUTE, records)
     assert report["status"] == status
     assert report["progress"] == {"done": "3", "total": "3"}
     assert len(report["data"]["errors"]) == {"done": 0, "warning": 1, "error": 3}[status]
 
 
-def test_a_chunk_reads_the_payment_dates_with_one_query(drive, db):
+def test_a_chunk_reads_the_payment_dates_with_one_query(harness, db):
     records = [payment(str(2000 + n // 12), str(n % 12 + 1)) for n in range(130)]
-    with counting_selects(db) as statements:
-        drive.ok(ROUTE, records)
+    with recording_statements(db) as statements:
+        harness.ok(ROUTE, records)
     assert selects_from(statements, "payment_dates") == 2
-    assert len(drive.rows(payment_dates)) == 130
+    assert len(harness.rows(payment_dates)) == 130

@@ -10,6 +10,7 @@ import threading
 
 from fastapi import FastAPI
 from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute
 
 from itg import __version__
 from itg.api.auth import Authenticator
@@ -19,6 +20,7 @@ from itg.api.error_handlers import install_error_handlers
 from itg.api.intake import write_endpoint
 from itg.api.monitor import process_endpoint
 from itg.api.openapi import ItgApp, process_route_openapi, write_route_openapi
+from itg.api.paths import LenientPaths
 from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.metrics import Metrics
@@ -53,8 +55,8 @@ def create_app(
     app = ItgApp(
         title="itg — PontoWeb ITG2.0 integration API",
         version=__version__,
-        # `/people/` is an unknown path (404, SPEC 1.1), not a 307 without the error body of
-        # SPEC 1.2; clients post to the exact paths of the public API.
+        # No redirect, ever (SPEC 1.1): `/people/` is served where it arrived, by LenientPaths
+        # (a client following a 307 may drop the POST's body).
         redirect_slashes=False,
     )
     app.state.ctx = ctx
@@ -79,4 +81,11 @@ def create_app(
         response_class=PlainTextResponse,
     )
     install_error_handlers(app)
+    # Last, so that it knows every route, FastAPI's own /docs and /openapi.json included.
+    app.add_middleware(LenientPaths, paths=_route_paths(app.routes))
     return app
+
+
+def _route_paths(routes: list[BaseRoute]) -> list[str]:
+    paths = (getattr(route, "path", None) for route in routes)
+    return [path for path in paths if isinstance(path, str)]

@@ -35,6 +35,8 @@ import orjson
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from itg.api.responses import error_body
+
 log = logging.getLogger("itg.api.connections")
 
 KEEP_ALIVE_SECONDS = 5  # idle keep-alive connections close after this long (SPEC 6)
@@ -42,15 +44,14 @@ REFUSED_GRACE_SECONDS = 1.0  # how long a refused connection may take to send it
 WARN_EVERY_SECONDS = 60.0  # a flood of refusals logs one warning a minute, not one each
 
 
-def error_body(status: int) -> bytes:
-    """The SPEC 1.2 error body: enveloped and flat, with the same values."""
+def refusal_body(status: int) -> bytes:
+    """The SPEC 1.2 error body of a refusal written below the app, with the standard phrase."""
     message = STATUS_LINE[status].decode("ascii").split(" ", 2)[2].strip()
-    error = {"code": status, "message": message}
-    return orjson.dumps({"error": error, **error})
+    return orjson.dumps(error_body(status, message))
 
 
-SERVICE_UNAVAILABLE = error_body(503)
-REQUEST_TIMEOUT = error_body(408)
+SERVICE_UNAVAILABLE = refusal_body(503)
+REQUEST_TIMEOUT = refusal_body(408)
 
 
 async def refuse(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:

@@ -1,5 +1,5 @@
-"""The one place where errors become HTTP answers, all shaped {"error":{"code","message"}}
-(SPEC 1.2).
+"""The one place where errors become HTTP answers, all shaped
+{"error":{"code","message"},"code","message"} by `error_response` (SPEC 1.2).
 
 `ApiError` (a refusal of the HTTP edge itself) carries its own status; the domain's errors
 get theirs from `STATUS_OF`, matched by class or nearest listed ancestor (Starlette looks
@@ -49,7 +49,8 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every non-2xx answer has the body {"error":{"code","message"}} (SPEC 1.2)."""
+    """Every non-2xx answer has the body {"error":{"code","message"},"code","message"}
+    (SPEC 1.2)."""
     app.add_exception_handler(ApiError, _api_error)
     for error, status in STATUS_OF.items():
         if status < 500:

@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from itg.api.context import ApiContext
+from itg.api.encodings import UTF8, declared_charset, is_utf8, json_text, not_valid
 from itg.api.origin import refuse_cross_origin
 from itg.api.responses import ApiError, json_response
 from itg.api.versioning import check_version
@@ -55,11 +56,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def check_records(body: bytes, max_records: int) -> int:
-    """Shape checks 3–7 of SPEC 1.4, in order; returns the number of records."""
+def check_records(text: bytes, max_records: int) -> int:
+    """Shape checks 3–7 of SPEC 1.4, in order, on the body as UTF-8 (itg/api/encodings.py);
+    returns the number of records."""
     try:
-        records = orjson.loads(body)
+        records = orjson.loads(text)
     except orjson.JSONDecodeError:
+        if not is_utf8(text):  # orjson refuses invalid UTF-8 too: say which it was
+            raise not_valid(UTF8) from None
         raise ApiError(400, "Invalid JSON") from None
     if not isinstance(records, list):
         raise ApiError(400, "Request format must be an Array")
@@ -83,14 +87,17 @@ def write_endpoint(
         principal = await ctx.auth.authenticate(request, service.route)
         check_version(request)
         body = await read_body(request, settings.max_body_bytes)
-        total = check_records(body, settings.max_records)
+        # What is stored is what the worker parses: UTF-8 JSON. The bytes as received stay in
+        # `body` (e.g. for a fingerprint of the request).
+        text = json_text(body, declared_charset(request))
+        total = check_records(text, settings.max_records)
         accepted = await run_in_threadpool(
             accept_request,
             ctx.db,
             company_id=principal.company_id,
             company_code=principal.company_code,
             route=service.route,
-            payload=body,
+            payload=text,
             total=total,
             validity_seconds=settings.validity_seconds,
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from itg.api.responses import error_body
 from itg.outcomes import STATUSES
 from itg.permissions import write_routes
 from itg.services.docs import BOOLEAN, TEXT_LIST, FieldDoc, RouteDoc
@@ -40,10 +41,11 @@ BASIC_AUTH = "basic"
 # SPEC 1.1: the routes that need no credentials (/docs and /openapi.json are not listed).
 PUBLIC_PATHS = ("/healthz", "/metrics")
 
-# SPEC 1.2 names both shapes at once; the flat copies are optional until the server sends them.
+# SPEC 1.2: both shapes at once, the envelope of the public authentication page and the flat
+# copy of its cost center page, with the same values.
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["error"],
+    "required": ["error", "code", "message"],
     "properties": {
         "error": {
             "type": "object",
@@ -147,7 +149,7 @@ def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[s
             "content": {
                 "application/json": {
                     "schema": ERROR_SCHEMA,
-                    "example": {"error": {"code": status, "message": example}},
+                    "example": error_body(status, example),
                 }
             },
         }
@@ -213,7 +215,9 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
             f"A JSON array of 1–{max_records} records (objects), checked for shape only, stored "
             "and answered at once; the records are validated and applied in the background and "
             "their outcome is read from `GET /process`. A record with a missing or malformed "
-            "field is accepted here and fails there with its message.\n\n"
+            "field is accepted here and fails there with its message. The body is UTF-8 (one "
+            "leading byte-order mark is ignored) unless `Content-Type` names another "
+            "`charset`, e.g. `application/json; charset=windows-1252`.\n\n"
             "| field | type | required | rule |\n|---|---|---|---|\n"
             f"{field_table}"
         ),
@@ -270,7 +274,9 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
             **error_responses(
                 {
                     400: (
-                        "`Invalid JSON`, `Request format must be an Array`, "
+                        "`Invalid JSON`, `Request body is not valid <charset>` (UTF-8 unless "
+                        "Content-Type names a `charset`), `Unsupported charset: <name>`, "
+                        "`Request format must be an Array`, "
                         "`Request must contain at least one record`, "
                         f"`Request exceeds {max_records} records`, "
                         "`Record at index <i> must be an object`, a malformed Authorization "

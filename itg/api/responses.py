@@ -1,4 +1,4 @@
-"""JSON responses encoded with orjson, and the error shape of SPEC 1.2."""
+"""JSON responses encoded with orjson, and the one error shape of SPEC 1.2."""
 
 from __future__ import annotations
 
@@ -22,10 +22,19 @@ def json_response(
     )
 
 
+def error_body(status_code: int, message: str) -> dict[str, Any]:
+    """The one error shape of SPEC 1.2: enveloped (the public authentication page) and flat
+    (the public cost center page) at once, with the same values, so a client written from
+    either page reads it."""
+    error = {"code": status_code, "message": message}
+    return {"error": error, **error}
+
+
 def error_response(
     status_code: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return json_response({"error": {"code": status_code, "message": message}}, status_code, headers)
+    """Every non-2xx answer of the app goes through here (itg/api/error_handlers.py)."""
+    return json_response(error_body(status_code, message), status_code, headers)
 
 
 class ApiError(ItgError):

@@ -43,8 +43,8 @@ class WorkerHooks:
     """Points in the worker where tests inject faults (a kill landing inside a chunk, a bug,
     storage refusing the error entries); production runs these no-ops.
 
-    tests/crash/faulty_itg.py overrides them and installs them in a real `itg serve` or
-    `itg worker` process (see `itg.cli.main.main`).
+    tests/faults.py overrides them; tests/crash/faulty_itg.py installs them in a real
+    `itg serve` or `itg worker` process (see `itg.cli.main.main`).
     """
 
     def after_chunk_applied(self, service: Service[Any], chunk: Sequence[tuple[int, Any]]) -> None:

@@ -42,6 +42,7 @@ from bench.common import (
 )
 from bench.load import sequential
 from bench.targets import TARGETS
+from tests.tables import store_backlog
 
 if TYPE_CHECKING:
     from itg.settings import Settings
@@ -112,7 +113,9 @@ def _measure_engine(engine: str, url: str, directory: Path) -> list[Size]:
         stored_backlog = 0
         for backlog in SIZES:
             started = time.perf_counter()
-            store_backlog(db, backlog_company.id, backlog - stored_backlog)
+            store_backlog(
+                db, backlog_company.id, backlog - stored_backlog, PAYLOAD, PAYLOAD_RECORDS
+            )
             inserted = time.perf_counter() - started
             stored_backlog = backlog
             size = Size(engine, backlog)
@@ -129,70 +132,6 @@ def _measure_engine(engine: str, url: str, directory: Path) -> list[Size]:
         return results
     finally:
         db.dispose()
-
-
-def store_backlog(db: Database, company_id: int, count: int) -> None:
-    """`count` more requests of one company, half finished and half queued, in one bulk
-    insert into `requests` + `request_payloads` under a window of their own."""
-    from sqlalchemy import insert, select
-
-    from itg.storage.schema import request_payloads, requests, windows
-    from itg.timeutil import utcnow
-
-    if count <= 0:
-        return
-    now = utcnow()
-    with db.write() as conn:
-        # Subuniques are sequential here but random for requests accepted by the API: skip
-        # the ones already taken (the unique index would refuse the whole insert).
-        taken = set(
-            conn.execute(
-                select(requests.c.subunique).where(requests.c.company_id == company_id)
-            ).scalars()
-        )
-        window_count = conn.execute(select(windows.c.id).where(windows.c.company_id == company_id))
-        window_id = conn.execute(
-            insert(windows).values(
-                company_id=company_id,
-                unique_code=f"ba{len(window_count.all()):06x}",
-                opened_at=now,
-                last_request_at=now,
-            )
-        ).inserted_primary_key[0]
-        rows = []
-        n = 0
-        while len(rows) < count:
-            subunique = f"{n:08x}"
-            n += 1
-            if subunique in taken:
-                continue
-            finished = len(rows) < count // 2
-            rows.append(
-                {
-                    "company_id": company_id,
-                    "window_id": window_id,
-                    "subunique": subunique,
-                    "route": "people",
-                    "total": PAYLOAD_RECORDS,
-                    "done": PAYLOAD_RECORDS if finished else 0,
-                    "failed": 0,
-                    "status": "done" if finished else "queued",
-                    "attempt": 1 if finished else 0,
-                    "faults": 0,
-                    "created_at": now,
-                    "started_at": now if finished else None,
-                    "finished_at": now if finished else None,
-                }
-            )
-        ids = conn.execute(
-            insert(requests).returning(requests.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        conn.execute(
-            insert(request_payloads), [{"request_id": id_, "payload": PAYLOAD} for id_ in ids]
-        )
-        if db.is_postgres:
-            conn.exec_driver_sql("ANALYZE requests")
-            conn.exec_driver_sql("ANALYZE request_payloads")
 
 
 def _count_requests(db: Database) -> int:

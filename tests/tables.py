@@ -6,11 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 
 from itg.storage.catalogs import CatalogKind, add_entry, lock_period
 from itg.storage.database import Database
-from itg.storage.schema import absences, advances, cost_centers, people, reasons
+from itg.storage.schema import (
+    absences,
+    advances,
+    cost_centers,
+    people,
+    reasons,
+    request_payloads,
+    requests,
+    windows,
+)
+from itg.timeutil import utcnow
 from tests.tenants import Tenant
 
 Record = dict[str, Any]
@@ -87,3 +97,65 @@ class Tables:
     def lock(self, competence: str) -> None:
         """Lock the company's `AAAA-MM` period (SPEC 2.4)."""
         lock_period(self.db, self.tenant.code, competence)
+
+
+def store_backlog(
+    db: Database, company_id: int, count: int, payload: bytes, records_per_request: int
+) -> None:
+    """`count` more requests of one company, half finished and half queued, in one bulk
+    insert into `requests` + `request_payloads` under a window of their own (a deep backlog
+    for tests/integration/test_claim_order.py and bench/backlog.py)."""
+    if count <= 0:
+        return
+    now = utcnow()
+    with db.write() as conn:
+        # Subuniques are sequential here but random for requests accepted by the API: skip
+        # the ones already taken (the unique index would refuse the whole insert).
+        taken = set(
+            conn.execute(
+                select(requests.c.subunique).where(requests.c.company_id == company_id)
+            ).scalars()
+        )
+        window_count = conn.execute(select(windows.c.id).where(windows.c.company_id == company_id))
+        window_id = conn.execute(
+            insert(windows).values(
+                company_id=company_id,
+                unique_code=f"ba{len(window_count.all()):06x}",
+                opened_at=now,
+                last_request_at=now,
+            )
+        ).inserted_primary_key[0]
+        rows = []
+        n = 0
+        while len(rows) < count:
+            subunique = f"{n:08x}"
+            n += 1
+            if subunique in taken:
+                continue
+            finished = len(rows) < count // 2
+            rows.append(
+                {
+                    "company_id": company_id,
+                    "window_id": window_id,
+                    "subunique": subunique,
+                    "route": "people",
+                    "total": records_per_request,
+                    "done": records_per_request if finished else 0,
+                    "failed": 0,
+                    "status": "done" if finished else "queued",
+                    "attempt": 1 if finished else 0,
+                    "faults": 0,
+                    "created_at": now,
+                    "started_at": now if finished else None,
+                    "finished_at": now if finished else None,
+                }
+            )
+        ids = conn.execute(
+            insert(requests).returning(requests.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        conn.execute(
+            insert(request_payloads), [{"request_id": id_, "payload": payload} for id_ in ids]
+        )
+        if db.is_postgres:
+            conn.exec_driver_sql("ANALYZE requests")
+            conn.exec_driver_sql("ANALYZE request_payloads")

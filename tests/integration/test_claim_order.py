@@ -14,17 +14,16 @@ import time
 from datetime import timedelta
 
 import orjson
-from sqlalchemy import insert
 
 from itg.services.base import Service
 from itg.settings import Settings
 from itg.storage import queue
 from itg.storage.database import Database
-from itg.storage.schema import request_payloads, requests, windows
 from itg.timeutil import utcnow
 from itg.worker import Worker
 from tests.builders import many_people, person
 from tests.driving import recording_statements
+from tests.tables import store_backlog
 from tests.tenants import make_tenant
 
 
@@ -124,50 +123,12 @@ BACKLOG = 20_000
 PAYLOAD = orjson.dumps([{"matricula": "x" * 30, "nome": "y" * 100}] * 20)  # ~3 KB
 
 
-def store_backlog(db: Database, company_id: int, count: int) -> None:
-    """`count` requests of one company, half finished and half queued, inserted in bulk."""
-    now = utcnow()
-    with db.write() as conn:
-        window_id = conn.execute(
-            insert(windows).values(
-                company_id=company_id, unique_code="0badbeef", opened_at=now, last_request_at=now
-            )
-        ).inserted_primary_key[0]
-        rows = []
-        for n in range(count):
-            finished = n < count // 2
-            rows.append(
-                {
-                    "company_id": company_id,
-                    "window_id": window_id,
-                    "subunique": f"{n:08x}",
-                    "route": "people",
-                    "total": 20,
-                    "done": 20 if finished else 0,
-                    "failed": 0,
-                    "status": "done" if finished else "queued",
-                    "attempt": 1 if finished else 0,
-                    "faults": 0,
-                    "created_at": now,
-                    "finished_at": now if finished else None,
-                }
-            )
-        ids = conn.execute(
-            insert(requests).returning(requests.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        conn.execute(
-            insert(request_payloads), [{"request_id": id_, "payload": PAYLOAD} for id_ in ids]
-        )
-        if db.is_postgres:
-            conn.exec_driver_sql("ANALYZE requests")
-
-
 def test_a_claim_reads_no_payload_but_the_claimed_one_whatever_is_stored(
     store, db, settings, tenant
 ):
     # Given 20,000 stored requests of one company (10,000 finished, 10,000 queued)
     # and another company's single request
-    store_backlog(db, tenant.id, BACKLOG)
+    store_backlog(db, tenant.id, BACKLOG, PAYLOAD, 20)
     b = make_tenant(db, "b000001")
     store.accept([person("B0")], tenant=b)
     # When a worker claims
@@ -194,7 +155,7 @@ def plan_of(db: Database, query) -> str:  # type: ignore[no-untyped-def]
 
 def test_finding_the_heads_seeks_the_index_of_unfinished_work(db, settings, tenant):
     # Given a deep backlog, and a few other companies
-    store_backlog(db, tenant.id, BACKLOG)
+    store_backlog(db, tenant.id, BACKLOG, PAYLOAD, 20)
     for n in range(3):
         make_tenant(db, f"b00000{n}")
     if db.is_postgres:
@@ -226,7 +187,7 @@ def test_accepting_costs_the_same_with_a_deep_backlog(client, db, settings, tena
     # Given the latency of a 1-record POST on an empty database
     empty = statistics.median(post_latencies(client, tenant, 15))
     # When 20,000 requests are stored
-    store_backlog(db, tenant.id, BACKLOG)
+    store_backlog(db, tenant.id, BACKLOG, PAYLOAD, 20)
     deep = statistics.median(post_latencies(client, tenant, 15))
     # Then the median latency stays within a small multiple (generous: a loaded 2-core CI)
     assert deep <= 4 * empty + 0.05, (empty, deep)

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 
-from itg.storage.catalogs import CatalogKind, add_entry, lock_period
+from itg.domain.catalog import CatalogKind
+from itg.storage.catalogs import add_entry, lock_period
 from itg.storage.database import Database
 from itg.storage.schema import (
     absences,

@@ -1,8 +1,12 @@
-"""Back-office commands: companies, service users, catalogs, locked periods, purge."""
+"""Back-office commands: companies, service users, catalogs, locked periods, purge.
+
+Storage is imported inside each command, so that `itg --help` and the client commands, which
+load this module to build the command tree, never import SQLAlchemy (issue 10, "CLI start-up").
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,15 +19,14 @@ from itg.cli.common import (
     print_lines,
     settings_for,
 )
+from itg.domain.catalog import CatalogKind
 from itg.domain.dates import parse_competence
 from itg.errors import UsageError
 from itg.permissions import parse_routes
-from itg.processes.visibility import cutoffs
-from itg.storage import catalogs, tenants
-from itg.storage.catalogs import CatalogKind
-from itg.storage.purge import purge
-from itg.storage.tenants import ServiceUser
 from itg.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from itg.storage.tenants import ServiceUser
 
 company_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
 user_app = typer.Typer(help="Service users (HTTP Basic credentials).", no_args_is_help=True)
@@ -41,6 +44,8 @@ def company_create(
     json: JsonOption = False,
 ) -> None:
     """Create a company (it starts with the default profiles)."""
+    from itg.storage import tenants
+
     company = tenants.create_company(database_for(database), code, name)
     if json:
         print_json({"code": company.code, "name": company.name})
@@ -51,6 +56,8 @@ def company_create(
 @company_app.command("list")
 def company_list(database: DatabaseOption = None, json: JsonOption = False) -> None:
     """List companies."""
+    from itg.storage import tenants
+
     rows = tenants.list_companies(database_for(database))
     if json:
         print_json([{"code": c.code, "name": c.name, "enabled": c.enabled} for c in rows])
@@ -62,6 +69,8 @@ def company_list(database: DatabaseOption = None, json: JsonOption = False) -> N
 @company_app.command("disable")
 def company_disable(code: str, database: DatabaseOption = None) -> None:
     """Disable a company: its users get 403 within seconds."""
+    from itg.storage import tenants
+
     tenants.disable_company(database_for(database), code)
     typer.echo(f"company {code} disabled")
 
@@ -90,6 +99,8 @@ def user_create(
     json: JsonOption = False,
 ) -> None:
     """Create a service user; its generated password is printed once."""
+    from itg.storage import tenants
+
     allowed = parse_routes(routes)
     user, password = tenants.create_service_user(database_for(database), username, company, allowed)
     _show_user(user, password, json)
@@ -100,6 +111,8 @@ def user_reset_password(
     username: str, database: DatabaseOption = None, json: JsonOption = False
 ) -> None:
     """Generate a new password (printed once); the old one stops working within seconds."""
+    from itg.storage import tenants
+
     user, password = tenants.reset_password(database_for(database), username)
     _show_user(user, password, json)
 
@@ -107,6 +120,8 @@ def user_reset_password(
 @user_app.command("disable")
 def user_disable(username: str, database: DatabaseOption = None) -> None:
     """Disable a service user: it gets 401 within seconds."""
+    from itg.storage import tenants
+
     tenants.disable_user(database_for(database), username)
     typer.echo(f"user {username} disabled")
 
@@ -116,6 +131,8 @@ def user_list(
     company: CompanyOption, database: DatabaseOption = None, json: JsonOption = False
 ) -> None:
     """List the service users of a company."""
+    from itg.storage import tenants
+
     users = tenants.list_users(database_for(database), company)
     if json:
         print_json(
@@ -144,6 +161,8 @@ def catalog_add(
     database: DatabaseOption = None,
 ) -> None:
     """Add a reason (code, description), schedule (code, name) or profile (name)."""
+    from itg.storage import catalogs
+
     entry = catalogs.add_entry(database_for(database), kind, company, key, description)
     typer.echo(f"{kind} {entry.key} added")
 
@@ -156,6 +175,8 @@ def catalog_list(
     json: JsonOption = False,
 ) -> None:
     """List a company's reasons, schedules or profiles."""
+    from itg.storage import catalogs
+
     entries = catalogs.list_entries(database_for(database), kind, company)
     if json:
         print_json([{"key": e.key, "description": e.description} for e in entries])
@@ -173,6 +194,8 @@ def _competence(text: str) -> str:
 @period_app.command("lock")
 def period_lock(company: CompanyOption, competence: str, database: DatabaseOption = None) -> None:
     """Lock a competence: absences touching it are refused unless ignora_bloqueio."""
+    from itg.storage import catalogs
+
     competence = _competence(competence)
     catalogs.lock_period(database_for(database), company, competence)
     typer.echo(f"{competence} locked")
@@ -181,6 +204,8 @@ def period_lock(company: CompanyOption, competence: str, database: DatabaseOptio
 @period_app.command("unlock")
 def period_unlock(company: CompanyOption, competence: str, database: DatabaseOption = None) -> None:
     """Unlock a competence."""
+    from itg.storage import catalogs
+
     competence = _competence(competence)
     catalogs.unlock_period(database_for(database), company, competence)
     typer.echo(f"{competence} unlocked")
@@ -188,6 +213,9 @@ def period_unlock(company: CompanyOption, competence: str, database: DatabaseOpt
 
 def purge_command(database: DatabaseOption = None, json: JsonOption = False) -> None:
     """Apply the retention policy now (ITG_VALIDITY_SECONDS + ITG_RETENTION_DAYS)."""
+    from itg.processes.visibility import cutoffs
+    from itg.storage.purge import purge
+
     settings = settings_for(database)
     now = utcnow()
     removed = purge(database_for(database), cutoffs(settings, now).gone_by)

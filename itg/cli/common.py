@@ -1,16 +1,21 @@
-"""What every server-side command shares: the --database option and plain output."""
+"""What every server-side command shares: the --database option and plain output.
+
+Storage (SQLAlchemy, Alembic) is imported only by the commands that open a database, so that
+`itg --help` and the client commands start quickly (issue 10, "CLI start-up").
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from itg.settings import Settings
-from itg.storage.database import Database, open_database
-from itg.storage.migrate import upgrade_schema
+
+if TYPE_CHECKING:
+    from itg.storage.database import Database
 
 DatabaseOption = Annotated[
     str | None,
@@ -26,6 +31,9 @@ def settings_for(database: str | None, **overrides: Any) -> Settings:
 
 def database_for(database: str | None) -> Database:
     """Open the configured database with its schema current (every command may be the first)."""
+    from itg.storage.database import open_database
+    from itg.storage.migrate import upgrade_schema
+
     db = open_database(settings_for(database))
     upgrade_schema(db)
     return db

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, Protocol, TypeGuard
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeGuard
 
 import typer
 
 from itg.cli import admin, server
 from itg.cli import client as client_commands
 from itg.errors import ItgError, UsageError
-from itg.worker import NO_HOOKS, WorkerHooks
+
+if TYPE_CHECKING:
+    from itg.worker import WorkerHooks
 
 app = typer.Typer(
     name="itg",
@@ -37,10 +39,12 @@ app.command("status")(client_commands.status_command)
 app.command("watch")(client_commands.watch_command)
 
 
-def main(argv: Sequence[str] | None = None, *, worker_hooks: WorkerHooks = NO_HOOKS) -> None:
+def main(argv: Sequence[str] | None = None, *, worker_hooks: WorkerHooks | None = None) -> None:
     """Run one command. `worker_hooks` reach the workers of `serve` and `worker` as the click
     context object: the seam where tests/crash/faulty_itg.py plugs in its faults, so that no
-    setting or environment variable of production code exists for them."""
+    setting or environment variable of production code exists for them. None means no hooks
+    (`serve` and `worker` then use `itg.worker.NO_HOOKS`; importing it here would load the
+    storage stack for every command)."""
     command = typer.main.get_command(app)
     try:
         status = command.main(

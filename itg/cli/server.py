@@ -4,6 +4,9 @@
 WorkerPool and the HTTP app (which builds HTTP only and is handed what it shares with the
 workers). Both serve and worker take their worker hooks from the context object `main` was
 given: none in production (see `itg.cli.main.main`).
+
+The storage, worker and metrics modules are imported inside the commands: `itg --help` and the
+client commands load this module too, and need none of them (issue 10, "CLI start-up").
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,13 +26,10 @@ from itg.cli.common import (
     print_lines,
     settings_for,
 )
-from itg.metrics import Metrics
 from itg.permissions import all_routes
-from itg.services.registry import SERVICES
-from itg.storage import tenants
-from itg.storage.database import open_database
-from itg.storage.migrate import upgrade_schema
-from itg.worker import NO_HOOKS, WorkerHooks, WorkerPool
+
+if TYPE_CHECKING:
+    from itg.worker import WorkerHooks
 
 DEFAULT_COMPANY = "a000001"
 FIRST_USERNAME = "integrador"
@@ -44,6 +44,8 @@ def init_command(
     json: JsonOption = False,
 ) -> None:
     """Create or upgrade the schema; on an empty database, create a company and its first user."""
+    from itg.storage import tenants
+
     created = tenants.bootstrap(database_for(database), company, name, FIRST_USERNAME, all_routes())
     if created is None:
         if json:
@@ -69,6 +71,11 @@ def serve_command(
 
     from itg.api.app import create_app
     from itg.api.connections import KEEP_ALIVE_SECONDS, guarded_protocol
+    from itg.metrics import Metrics
+    from itg.services.registry import SERVICES
+    from itg.storage.database import open_database
+    from itg.storage.migrate import upgrade_schema
+    from itg.worker import WorkerPool
 
     _configure_logging()
     settings = settings_for(database)
@@ -114,6 +121,8 @@ def worker_command(
     database: DatabaseOption = None,
 ) -> None:
     """Run workers only (scale-out: many of these may share one PostgreSQL)."""
+    from itg.worker import WorkerPool
+
     _configure_logging()
     settings = settings_for(database)
     db = database_for(database)
@@ -136,6 +145,8 @@ def worker_command(
 def _worker_hooks(ctx: typer.Context) -> WorkerHooks:
     """The hooks `main` was given as the context object; tests/crash/faulty_itg.py passes
     fault hooks, production none."""
+    from itg.worker import NO_HOOKS, WorkerHooks
+
     hooks = ctx.find_object(WorkerHooks)
     return NO_HOOKS if hooks is None else hooks
 

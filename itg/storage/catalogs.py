@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from itg.domain.catalog import catalog_key
+from itg.domain.catalog import CatalogKind, catalog_key
 from itg.errors import ConflictError, NotFoundError, UsageError
 from itg.storage.database import Database
 from itg.storage.schema import locked_periods, profiles, reasons, schedules
 from itg.storage.tenants import company_id
-
-
-class CatalogKind(StrEnum):
-    REASON = "reason"
-    SCHEDULE = "schedule"
-    PROFILE = "profile"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from itg.domain.catalog import CatalogKind
 from itg.settings import Settings
-from itg.storage.catalogs import CatalogKind, add_entry
+from itg.storage.catalogs import add_entry
 from itg.storage.database import Database
 from itg.worker import Worker
 from tests.builders import cpf, person, pis

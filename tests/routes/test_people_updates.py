@@ -9,7 +9,8 @@ import datetime as dt
 
 import pytest
 
-from itg.storage.catalogs import CatalogKind, add_entry
+from itg.domain.catalog import CatalogKind
+from itg.storage.catalogs import add_entry
 from tests.builders import cpf, entry, errors, person, pis
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from itg.storage.catalogs import CatalogKind, add_entry
+from itg.domain.catalog import CatalogKind
+from itg.storage.catalogs import add_entry
 from itg.storage.schema import platform_users
 from tests.builders import entry, errors, user
 from tests.driving import recording_statements, selects_from

@@ -121,3 +121,23 @@ def selects_from(statements: list[str], table: str) -> int:
         if s.lstrip().upper().startswith("SELECT")
         and (f"FROM {table}\n" in s or f"FROM {table} " in s or s.rstrip().endswith(table))
     )
+
+
+def post_scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The ASGI scope of a POST to `path` on the test server, for tests that drive the app
+    without a client to watch how it reads the body."""
+    sent = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *sent],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }

@@ -28,10 +28,9 @@ class PathTable:
     """The canonical paths of an app's routes, looked up leniently."""
 
     def __init__(self, paths: Iterable[str]) -> None:
-        self.exact: frozenset[str] = frozenset()
         self._static: dict[str, str] = {}
         self._templates: dict[int, list[Template]] = {}
-        exact = set()
+        exact: set[str] = set()
         for path in paths:
             segments = path.split("/")
             if any(segment.startswith("{") for segment in segments):
@@ -42,7 +41,7 @@ class PathTable:
             else:
                 exact.add(path)
                 self._static[path.lower()] = path
-        self.exact = frozenset(exact)
+        self.exact: frozenset[str] = frozenset(exact)
 
     def canonical(self, path: str) -> str | None:
         """The route path `path` names leniently, or None when it names none."""

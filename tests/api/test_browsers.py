@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from itg.api.app import create_app
 from itg.services.registry import SERVICES
+from tests.driving import post_scope
 from tests.tenants import basic_auth
 
 REFUSED = "Cross-origin request refused"
@@ -187,21 +188,7 @@ def _post_over_asgi(app: Any, headers: dict[str, str]) -> tuple[int, bool]:
     """POST /costcenter straight through ASGI: (status, whether the body was read)."""
     read: list[bool] = []
     status: list[int] = []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/costcenter",
-        "raw_path": b"/costcenter",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")]
-        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope("/costcenter", headers)
 
     async def receive() -> dict[str, Any]:
         read.append(True)

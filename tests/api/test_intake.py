@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from itg.api.app import create_app
 from itg.storage.schema import request_payloads, requests
+from tests.driving import post_scope
 from tests.errors import error_body
 
 ONE_MIB = 1_048_576
@@ -155,20 +156,7 @@ def _post_asgi(app: FastAPI, headers: dict[str, str], chunk_count: int) -> tuple
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/costcenter",
-        "raw_path": b"/costcenter",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope("/costcenter", headers)
     asyncio.run(app(scope, receive, send))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")

@@ -156,7 +156,7 @@ def processes_route_openapi() -> dict[str, Any]:
             **error_responses(
                 {
                     400: (
-                        f"`{listing.STATUS_MESSAGE}`, `{listing.ROUTE_MESSAGE}`, "
+                        f"`{listing.STATUS_MESSAGE}`, `{listing.route_message()}`, "
                         f"`{listing.SINCE_MESSAGE}`, `{listing.LIMIT_MESSAGE}`, "
                         f"`{listing.CURSOR_MESSAGE}`, a malformed Authorization header or an "
                         "unsupported Accept-Version",

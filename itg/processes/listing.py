@@ -37,9 +37,14 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIMIT_MESSAGE = f"limit must be between 1 and {MAX_LIMIT}"
 STATUS_MESSAGE = f"status must be one of {', '.join(STATUSES)}"
-ROUTE_MESSAGE = f"route must be one of {', '.join(write_routes())}"
 SINCE_MESSAGE = "since must be an ISO 8601 time, e.g. 2026-11-28T16:00:00Z"
 CURSOR_MESSAGE = "Invalid cursor"
+
+
+def route_message(routes: tuple[str, ...] | None = None) -> str:
+    """The 400 of an unknown `route` filter, naming the routes registered now."""
+    return f"route must be one of {', '.join(routes or write_routes())}"
+
 
 _LIMIT_TEXT = re.compile(r"[0-9]{1,4}")
 _SUBUNIQUE = re.compile(r"[0-9a-f]{8}")
@@ -92,8 +97,9 @@ def parse_query(params: Mapping[str, str]) -> ListQuery:
     if status is not None and status not in STATUSES:
         raise UsageError(STATUS_MESSAGE)
     route = _given(params, "route")
-    if route is not None and route not in write_routes():
-        raise UsageError(ROUTE_MESSAGE)
+    routes = write_routes()  # read now: the registry may have grown since import
+    if route is not None and route not in routes:
+        raise UsageError(route_message(routes))
     since_text = _given(params, "since")
     since = None if since_text is None else _parse_since(since_text)
     limit_text = _given(params, "limit")

@@ -20,7 +20,18 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import accept, apply, backlog, fairness, memory, monitor, scale, startup, targets
+from bench import (
+    accept,
+    apply,
+    backlog,
+    fairness,
+    memory,
+    monitor,
+    scale,
+    send,
+    startup,
+    targets,
+)
 from bench.common import Figure
 
 FIGURES: dict[str, Callable[[], list[Figure]]] = {
@@ -32,6 +43,7 @@ FIGURES: dict[str, Callable[[], list[Figure]]] = {
     "backlog": backlog.run,
     "fairness": fairness.run,
     "startup": startup.run,
+    "send": send.run,
 }
 
 

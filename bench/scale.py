@@ -10,13 +10,18 @@ the clock runs from the first accept to the last final status, polled in the dat
 PostgreSQL is a throwaway cluster (tests/pg_cluster.py) with fsync off, so its figures
 compare scaling, not durability costs; SQLite runs with the defaults (synchronous=FULL).
 A run counts only if every request ended `done` with done == total == 1000.
+
+Each run prints its CPU split over the measured interval: seconds spent by the worker
+processes and, on PostgreSQL, by the server's processes (its backends), against the wall
+time × the machine's cores, so the figure can be judged against what the cores allow.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +40,7 @@ from bench.common import (
     unfinished,
     wait_all_final,
 )
+from bench.cpu import postmaster_pid, processes_cpu, tree_cpu
 from bench.targets import TARGETS
 
 if TYPE_CHECKING:
@@ -102,7 +108,9 @@ def _measure(
         companies = [
             tenants.create_company(db, f"c{n:03d}", f"Company {n}") for n in range(REQUESTS)
         ]
-        with _workers(url, workers, directory):
+        database_cpu = _database_cpu(db)
+        with _workers(url, workers, directory) as pids:
+            cpu_before = processes_cpu(pids), database_cpu()
             started = time.perf_counter()
             for company, payload in zip(companies, payloads, strict=True):
                 accept_request(
@@ -115,12 +123,20 @@ def _measure(
                     validity_seconds=settings.validity_seconds,
                 )
             elapsed = wait_all_final(db, REQUESTS) - started
+            worker_cpu = processes_cpu(pids) - cpu_before[0]
+            server_cpu = database_cpu() - cpu_before[1]
         problems = unfinished(_outcomes(db), RECORDS)
     finally:
         db.dispose()
     rate = REQUESTS * RECORDS / elapsed
     engine = url.split(":")[0]
     print(f"  {engine:<10} {workers} worker(s): {elapsed:6.2f}s  {rate:9,.0f} rec/s", flush=True)
+    available = elapsed * (os.cpu_count() or 1)
+    print(
+        f"  {'':<10} CPU: workers {worker_cpu:5.2f}s, postgres {server_cpu:5.2f}s,"
+        f" of {available:5.2f}s ({os.cpu_count()} cores × wall)",
+        flush=True,
+    )
     for problem in problems:
         print(f"  {engine:<10} {workers} worker(s): BROKEN: {problem}", flush=True)
     return rate, problems
@@ -137,8 +153,21 @@ def _outcomes(db: Database) -> list[dict[str, Any]]:
     return [{"status": s, "progress": {"done": d, "total": t}} for s, d, t in rows]
 
 
+def _database_cpu(db: Database) -> Callable[[], float]:
+    """A reading of the CPU seconds the database server has spent (0 for SQLite, which
+    runs inside the workers)."""
+    if not db.is_postgres:
+        return lambda: 0.0
+    from sqlalchemy import text
+
+    with db.read() as conn:
+        data_directory = conn.execute(text("SHOW data_directory")).scalar_one()
+    postmaster = postmaster_pid(data_directory)
+    return lambda: tree_cpu(postmaster)
+
+
 @contextmanager
-def _workers(url: str, count: int, directory: Path) -> Iterator[None]:
+def _workers(url: str, count: int, directory: Path) -> Iterator[list[int]]:
     """`count` idle `itg worker` processes, polling often so none sleeps through the start."""
     env = bench_env(ITG_DATABASE_URL=url, ITG_POLL_SECONDS=POLL_SECONDS)
     with ExitStack() as stack:
@@ -157,7 +186,7 @@ def _workers(url: str, count: int, directory: Path) -> Iterator[None]:
             )
         try:
             _wait_started(directory, count)
-            yield
+            yield [process.pid for process in processes]
         finally:
             for process in processes:
                 process.terminate()

@@ -34,7 +34,8 @@ class UnsafeValue(CoercionError):
 
 def has_control(text: str) -> bool:
     """Whether the text holds a control character other than tab, LF and CR (SPEC 2.1)."""
-    return _CONTROL.search(text) is not None
+    # Printable text (the usual case) has none: isprintable answers in C without the regex.
+    return not text.isprintable() and _CONTROL.search(text) is not None
 
 
 def to_text(value: object) -> str | None:
@@ -50,10 +51,11 @@ def to_text(value: object) -> str | None:
         if has_control(value):
             raise UnsafeValue("control character in text")
         return value.strip()
-    return _number_text(value)
+    return number_text(value)
 
 
-def _number_text(value: object) -> str:
+def number_text(value: object) -> str:
+    """A JSON number as its decimal text; any other value raises (`to_text` for non-strings)."""
     # bool is a subclass of int, but `true` is not a number in JSON.
     if isinstance(value, bool):
         raise CoercionError("boolean where text was expected")
@@ -74,7 +76,7 @@ def identifier_text(value: object) -> str:
     if isinstance(value, str):
         return _trim_keeping_controls(value).replace("\x00", _REPLACEMENT)
     try:
-        return _number_text(value)
+        return number_text(value)
     except CoercionError:
         return ""
 

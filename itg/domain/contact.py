@@ -3,9 +3,13 @@
 Digit inputs are already passed through `coerce.digits_only`.
 """
 
+import re
+
 from itg.domain.coerce import all_same_digits
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
+# re's \s on str patterns is exactly str.isspace (Unicode whitespace), checked in C.
+_SPACE = re.compile(r"\s")
 
 # The 26 states and the Federal District, lowercase as they are stored.
 BRAZILIAN_STATES: frozenset[str] = frozenset(
@@ -20,8 +24,10 @@ def _ascii_digits(text: str) -> bool:
 
 def is_valid_email(text: str) -> bool:
     """A deliberately loose syntax check: enough to catch typos without rejecting real users."""
-    # Measured case-folded: that is the stored key, and folding can triple a character (ﬃ).
-    if len(text.casefold()) > MAX_EMAIL_LENGTH or any(ch.isspace() for ch in text):
+    # Measured case-folded: that is the stored key, and folding can triple a character (ﬃ);
+    # ASCII text folds to the same length.
+    length = len(text) if text.isascii() else len(text.casefold())
+    if length > MAX_EMAIL_LENGTH or _SPACE.search(text) is not None:
         return False
     local, at, domain = text.partition("@")
     if not at or not local or "@" in domain:

@@ -30,7 +30,10 @@ def parse_br_date(text: str) -> date | None:
     if match is None:
         return None
     day, month, year = match.groups()
-    return _make_date(year, month, day)
+    try:  # _make_date, inlined: every people record has one or two of these
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def parse_iso_date(text: str) -> date | None:

@@ -1,55 +1,86 @@
 """Check digits of Brazilian documents (CPF, PIS/PASEP, CNPJ).
 
 Inputs are digit strings already passed through `coerce.digits_only`.
+
+Every record of a people request runs two of these, so they do their arithmetic on the
+ASCII bytes in C (`map(mul, …)`) rather than per digit in Python: about 1.3 µs instead of 4.3 µs
+for a CPF (docs/performance.md).
 """
 
-from itg.domain.coerce import all_same_digits
+from operator import mul
+from typing import Self
 
-_CPF_WEIGHTS_1 = (10, 9, 8, 7, 6, 5, 4, 3, 2)
-_CPF_WEIGHTS_2 = (11, 10, 9, 8, 7, 6, 5, 4, 3, 2)
-_PIS_WEIGHTS = (3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
-_CNPJ_WEIGHTS_1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
-_CNPJ_WEIGHTS_2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_ZERO = ord("0")
 
 
-def _plain_digits(text: str, length: int) -> bool:
-    """ASCII only: str.isdigit alone accepts e.g. Arabic-Indic or superscript digits."""
-    return len(text) == length and text.isascii() and text.isdigit() and not all_same_digits(text)
+class _Weights(tuple[int, ...]):
+    """Check-digit weights, with what the ASCII codes of the weighted digits add on top of
+    the digits' values (`offset`), so a weighted sum is one pass over the bytes."""
+
+    offset: int
+
+    def __new__(cls, *weights: int) -> Self:
+        made = super().__new__(cls, weights)
+        made.offset = _ZERO * sum(weights)
+        return made
 
 
-def _mod11_digit(digits: str, weights: tuple[int, ...]) -> int:
-    """The mod-11 check digit shared by CPF and CNPJ: remainders 0 and 1 give 0."""
-    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+_CPF_WEIGHTS_1 = _Weights(10, 9, 8, 7, 6, 5, 4, 3, 2)
+_CPF_WEIGHTS_2 = _Weights(11, 10, 9, 8, 7, 6, 5, 4, 3, 2)
+_PIS_WEIGHTS = _Weights(3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_CNPJ_WEIGHTS_1 = _Weights(5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_CNPJ_WEIGHTS_2 = _Weights(6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def _plain_digits(text: str, length: int) -> bytes | None:
+    """The digits as ASCII bytes, or None unless `length` ASCII digits, not all equal.
+
+    ASCII only: str.isdigit alone accepts e.g. Arabic-Indic or superscript digits; all
+    equal digits (00000000000) pass some check-digit algorithms but are fake.
+    """
+    if len(text) != length or not text.isascii() or not text.isdigit():
+        return None
+    if text.count(text[0]) == length:
+        return None
+    return text.encode("ascii")
+
+
+def _mod11_digit(digits: bytes, weights: _Weights) -> int:
+    """The mod-11 check digit shared by CPF and CNPJ, over the first len(weights) digits:
+    remainders 0 and 1 give 0."""
+    remainder: int = (sum(map(mul, digits, weights)) - weights.offset) % 11
     return 0 if remainder < 2 else 11 - remainder
 
 
 def is_valid_cpf(digits: str) -> bool:
     """11 digits, not all equal, with both check digits right."""
-    if not _plain_digits(digits, 11):
+    plain = _plain_digits(digits, 11)
+    if plain is None:
         return False
-    first = _mod11_digit(digits[:9], _CPF_WEIGHTS_1)
-    second = _mod11_digit(digits[:10], _CPF_WEIGHTS_2)
-    return digits[9:] == f"{first}{second}"
+    return plain[9] - _ZERO == _mod11_digit(plain, _CPF_WEIGHTS_1) and plain[
+        10
+    ] - _ZERO == _mod11_digit(plain, _CPF_WEIGHTS_2)
 
 
 def is_valid_pis(digits: str) -> bool:
     """11 digits, not all equal, with the PIS/PASEP/NIT check digit right."""
-    if not _plain_digits(digits, 11):
+    plain = _plain_digits(digits, 11)
+    if plain is None:
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:10], _PIS_WEIGHTS, strict=True))
-    check = 11 - total % 11
+    check: int = 11 - (sum(map(mul, plain, _PIS_WEIGHTS)) - _PIS_WEIGHTS.offset) % 11
     if check >= 10:
         check = 0
-    return int(digits[10]) == check
+    return plain[10] - _ZERO == check
 
 
 def is_valid_cnpj(digits: str) -> bool:
     """14 digits, not all equal, with both check digits right."""
-    if not _plain_digits(digits, 14):
+    plain = _plain_digits(digits, 14)
+    if plain is None:
         return False
-    first = _mod11_digit(digits[:12], _CNPJ_WEIGHTS_1)
-    second = _mod11_digit(digits[:13], _CNPJ_WEIGHTS_2)
-    return digits[12:] == f"{first}{second}"
+    return plain[12] - _ZERO == _mod11_digit(plain, _CNPJ_WEIGHTS_1) and plain[
+        13
+    ] - _ZERO == _mod11_digit(plain, _CNPJ_WEIGHTS_2)
 
 
 def is_valid_cnpj_or_cpf(digits: str) -> bool:

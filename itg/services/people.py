@@ -3,135 +3,153 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from itg.domain import messages as msg
 from itg.domain.catalog import catalog_key
 from itg.domain.contact import MAX_EMAIL_LENGTH, is_valid_email
 from itg.domain.dates import parse_br_date
 from itg.domain.documents import is_valid_cpf, is_valid_pis
+from itg.services import plan
 from itg.services.base import ChunkContext, Record, Service, keyed_by
 from itg.services.docs import BOOLEAN, EMAIL, TEXT, TEXT_LIST, FieldDoc, RouteDoc, chars
-from itg.services.fields import Fields, set_text
+from itg.services.plan import KEEP, Fault, FieldPlan, Reading
 
 KEY = "matricula"
+PREVIOUS = "matricula_anterior"
 _DMY_DATE = {"pattern": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", "examples": ["01/02/2024"]}
 
+# SPEC 2.3, field by field, in the order the messages are reported.
+PLAN = FieldPlan(
+    plan.key(KEY, 30),
+    (
+        # Not a column: `parse` takes it out of the changes.
+        plan.text(PREVIOUS, 30, blank=KEEP),
+        plan.text("nome", 150, blank=Fault(msg.required("nome"))),
+        plan.text("nome_registro", 150),
+        plan.text("matricula_esocial", 60),
+        plan.text("cargo", 150),
+        plan.text("escala_padrao", 60),
+        plan.text("centro_custo", 30),
+        plan.boolean("checkbox_nome_social", column="nome_social"),
+        plan.boolean("sem_pis"),
+        # A blank PIS changes nothing; a blank CPF clears it.
+        plan.text(
+            "pis",
+            64,
+            invalid=msg.PIS_INVALID,
+            digits=True,
+            blank=KEEP,
+            check=is_valid_pis,
+            rejected=Fault(msg.PIS_INVALID),
+        ),
+        plan.text(
+            "cpf",
+            64,
+            invalid=msg.CPF_INVALID,
+            digits=True,
+            check=is_valid_cpf,
+            rejected=Fault(msg.CPF_INVALID),
+        ),
+        plan.text(
+            "email",
+            MAX_EMAIL_LENGTH,
+            invalid=msg.EMAIL_INVALID,
+            check=is_valid_email,
+            rejected=Fault(msg.EMAIL_INVALID),
+        ),
+        # A wrong date still sets its column (to None): the stored date must not take part in
+        # the admission/dismissal order check of a record that sent another one.
+        plan.text(
+            "dataAdmissao",
+            10,
+            column="data_admissao",
+            invalid=msg.ADMISSION_DATE_INVALID,
+            blank=KEEP,
+            parse=parse_br_date,
+            rejected=Fault(msg.ADMISSION_DATE_INVALID, None),
+        ),
+        plan.text(
+            "dataDemissao",
+            10,
+            column="data_demissao",
+            invalid=msg.DISMISSAL_DATE_INVALID,
+            parse=parse_br_date,
+            rejected=Fault(msg.DISMISSAL_DATE_INVALID, None),
+        ),
+        plan.text_list("localizacoes"),
+        plan.text("filial", 64, invalid=msg.invalid("filial"), digits=True),
+    ),
+)
 
-@dataclass
+
+@dataclass(slots=True)
 class PersonInput:
-    """One record after format checks: the columns it sets (None = cleared) and its faults."""
+    """One record after format checks: its reading (key, the columns it sets, None = cleared,
+    and its faults) and the matrícula it transfers from."""
 
-    fields: Fields
-    matricula: str | None
+    reading: Reading
     previous: str | None
-    changes: dict[str, Any] = field(default_factory=dict)
 
 
 def parse(record: Record) -> PersonInput:
-    f = Fields(record)
-    person = PersonInput(f, f.key(KEY, 30), f.text("matricula_anterior", 30) or None)
-    changes = person.changes
-
-    set_text(f, changes, "nome", "nome", 150, clearable=False)
-    set_text(f, changes, "nome_registro", "nome_registro", 150)
-    set_text(f, changes, "matricula_esocial", "matricula_esocial", 60)
-    set_text(f, changes, "cargo", "cargo", 150)
-    set_text(f, changes, "escala_padrao", "escala_padrao", 60)
-    set_text(f, changes, "centro_custo", "centro_custo", 30)
-    for name, column in (("checkbox_nome_social", "nome_social"), ("sem_pis", "sem_pis")):
-        flag = f.boolean(name)
-        if flag is not None:
-            changes[column] = flag
-
-    pis = f.digits("pis", msg.PIS_INVALID)
-    if pis:
-        if is_valid_pis(pis):
-            changes["pis"] = pis
-        else:
-            f.fail(msg.PIS_INVALID)
-    cpf = f.digits("cpf", msg.CPF_INVALID)
-    if cpf == "":
-        changes["cpf"] = None
-    elif cpf is not None:
-        if is_valid_cpf(cpf):
-            changes["cpf"] = cpf
-        else:
-            f.fail(msg.CPF_INVALID)
-    email = f.text("email", MAX_EMAIL_LENGTH, msg.EMAIL_INVALID)
-    if email == "":
-        changes.update(email=None, email_key=None)
-    elif email is not None:
-        if is_valid_email(email):
-            changes.update(email=email, email_key=email.casefold())
-        else:
-            f.fail(msg.EMAIL_INVALID)
-
-    admission = f.text("dataAdmissao", 10, msg.ADMISSION_DATE_INVALID)
-    if admission:
-        changes["data_admissao"] = parse_br_date(admission)
-        if changes["data_admissao"] is None:
-            f.fail(msg.ADMISSION_DATE_INVALID)
-    dismissal = f.text("dataDemissao", 10, msg.DISMISSAL_DATE_INVALID)
-    if dismissal == "":
-        changes["data_demissao"] = None  # readmission
-    elif dismissal is not None:
-        changes["data_demissao"] = parse_br_date(dismissal)
-        if changes["data_demissao"] is None:
-            f.fail(msg.DISMISSAL_DATE_INVALID)
-
-    places = f.text_list("localizacoes")
-    if places is not None:
-        changes["localizacoes"] = orjson.dumps(places).decode()
-    branch = f.digits("filial", msg.invalid("filial"))
-    if branch is not None:
-        changes["filial"] = branch or None
-    return person
+    reading = PLAN.read(record)
+    changes = reading.changes
+    previous = changes.pop(PREVIOUS, None)
+    if "email" in changes:
+        email = changes["email"]
+        changes["email_key"] = None if email is None else email.casefold()
+    return PersonInput(reading, previous)
 
 
 class PeopleView:
     """Everything a chunk of people records can touch, loaded with one query per table."""
 
     def __init__(self, ctx: ChunkContext, inputs: Sequence[PersonInput]) -> None:
-        keys: set[str] = set()
-        wanted: dict[str, set[Any]] = {"cpf": set(), "pis": set(), "email_key": set()}
-        centers, scales, branches = set(), set(), set()
-        for person in inputs:
-            keys.update(k for k in (person.matricula, person.previous) if k)
-            for column, values in wanted.items():
-                if person.changes.get(column):
-                    values.add(person.changes[column])
-            centers.add(person.changes.get("centro_custo"))
-            scales.add(catalog_key(person.changes.get("escala_padrao") or ""))
-            branches.add(person.changes.get("filial"))
+        readings = [person.reading for person in inputs]
+        everything = [reading.changes for reading in readings]
+        keys = {reading.key for reading in readings if reading.key}
+        keys.update(person.previous for person in inputs if person.previous)
+        # One pass per column over the chunk's changes: cheaper than a loop doing them all.
+        wanted = {
+            column: {changes[column] for changes in everything if changes.get(column)}
+            for column in _UNIQUE_COLUMNS
+        }
+        centers = {changes["centro_custo"] for changes in everything if changes.get("centro_custo")}
+        scales = {
+            catalog_key(changes["escala_padrao"])
+            for changes in everything
+            if changes.get("escala_padrao")
+        }
+        branches = {changes["filial"] for changes in everything if changes.get("filial")}
         store = ctx.store
         self.people = store.load("people", {KEY: keys, **wanted}, key=KEY, unique=tuple(wanted))
         self.cost_centers = {
-            row["codigo"] for row in store.lookup("cost_centers", {"codigo": centers - {None}})
+            row["codigo"] for row in store.lookup("cost_centers", {"codigo": centers})
         }
         self.schedules = {
-            row["code_key"]: row["code"]
-            for row in store.lookup("schedules", {"code_key": scales - {""}})
+            row["code_key"]: row["code"] for row in store.lookup("schedules", {"code_key": scales})
         }
         self.branches = {
             row["numero_cadastro"]
-            for row in store.lookup("subsidiaries", {"numero_cadastro": branches - {None}})
+            for row in store.lookup("subsidiaries", {"numero_cadastro": branches})
         }
         self.now = ctx.now
         self.company_id = ctx.company_id
 
     def apply(self, person: PersonInput) -> list[str]:
         """Validate one record against the current view; apply it when it has no fault."""
-        f, changes = person.fields, {KEY: person.matricula, **person.changes}
-        if person.matricula is None:
+        f = person.reading
+        matricula = f.key
+        if matricula is None:
             return f.messages  # key missing: format errors only (SPEC 2.1)
+        changes = f.changes  # read once, applied at most once: changed in place
+        changes[KEY] = matricula
 
-        target = self.people.get(person.matricula)
+        target = self.people.get(matricula)
         known_target = True
-        if person.previous and person.previous != person.matricula:
+        if person.previous and person.previous != matricula:
             previous = self.people.get(person.previous)
             if previous is None:
                 f.fail(msg.PREVIOUS_MATRICULA_NOT_FOUND)
@@ -140,7 +158,8 @@ class PeopleView:
                 f.fail(msg.MATRICULA_TAKEN)
             target = previous
 
-        current = target or {}
+        current: dict[str, Any] = target or {}
+        # The record's columns as it would leave them: its changes over the stored row.
         merged = {**current, **changes}
         if target is None and known_target:
             f.require_on_insert("nome")
@@ -152,12 +171,9 @@ class PeopleView:
         admission, dismissal = merged.get("data_admissao"), merged.get("data_demissao")
         if admission and dismissal and dismissal < admission:
             f.fail(msg.DISMISSAL_BEFORE_ADMISSION)
-        for column, taken in (
-            ("cpf", msg.CPF_TAKEN),
-            ("pis", msg.PIS_TAKEN),
-            ("email_key", msg.EMAIL_TAKEN),
-        ):
-            holder = self.people.find(column, changes.get(column))
+        find = self.people.find
+        for column, taken in _UNIQUE:
+            holder = find(column, changes.get(column))
             if holder is not None and holder is not target:
                 f.fail(taken)
         self._check_references(f, changes)
@@ -171,7 +187,7 @@ class PeopleView:
             self.people.change(target, changes)
         return []
 
-    def _check_references(self, f: Fields, changes: dict[str, Any]) -> None:
+    def _check_references(self, f: Reading, changes: dict[str, Any]) -> None:
         center = changes.get("centro_custo")
         if center is not None and center not in self.cost_centers:
             f.fail(msg.COST_CENTER_NOT_FOUND)
@@ -186,6 +202,13 @@ class PeopleView:
         if branch is not None and branch not in self.branches:
             f.fail(msg.SUBSIDIARY_NOT_FOUND)
 
+
+_UNIQUE = (
+    ("cpf", msg.CPF_TAKEN),
+    ("pis", msg.PIS_TAKEN),
+    ("email_key", msg.EMAIL_TAKEN),
+)
+_UNIQUE_COLUMNS = tuple(column for column, _ in _UNIQUE)
 
 _INSERT_DEFAULTS: dict[str, Any] = {
     "nome_registro": None,

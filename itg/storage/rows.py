@@ -2,30 +2,20 @@
 
 A chunk loads every row it may touch with one query per table, changes them in memory while
 validating record by record, and writes the result back with one batched statement per kind
-of change.
+of change. Their SQL is itg/storage/batch_sql.py's; they still run through
+`Connection.exec_driver_sql`, so the chunk's transaction, the engine's events and the
+statement-count test (tests/integration/test_chunk_queries.py) see every one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    Connection,
-    Select,
-    Table,
-    and_,
-    bindparam,
-    delete,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Table, select
 
-Row = dict[str, Any]
+from itg.storage.batch_sql import Row as Row
+from itg.storage.batch_sql import table_sql
 
 
 def load_rows(
@@ -35,29 +25,11 @@ def load_rows(
     columns = tuple(column for column, values in match.items() if values)
     if not columns:
         return []
-    parameters: dict[str, Any] = {"company_id": company_id}
-    parameters.update({f"in_{column}": list(match[column]) for column in columns})
-    return [dict(row._mapping) for row in conn.execute(_load_query(table, columns), parameters)]
-
-
-@lru_cache(maxsize=256)
-def _load_query(table: Table, columns: tuple[str, ...]) -> Select[Any]:
-    """One statement per (table, columns), built once: its lists are expanding parameters, so
-    SQLAlchemy's compiled cache serves every chunk."""
-    # The company goes into every alternative, so that SQLite answers each one from its
-    # (company_id, column) index; with `company = ? AND (a OR b)` it scanned the company.
-    company: BindParameter[Any] = bindparam("company_id")
-    return select(table).where(
-        or_(
-            *(
-                and_(
-                    table.c.company_id == company,
-                    table.c[column].in_(bindparam(f"in_{column}", expanding=True)),
-                )
-                for column in columns
-            )
-        )
-    )
+    sql = table_sql(conn.dialect, table)
+    lists = [sql.bound(column, list(match[column])) for column in columns]
+    result = conn.exec_driver_sql(*sql.load(columns, company_id, lists))
+    read = sql.reader(tuple(entry[1] for entry in result.cursor.description))
+    return [read(row) for row in result.fetchall()]
 
 
 def load_all(conn: Connection, table: Table, company_id: int) -> list[Row]:
@@ -69,28 +41,22 @@ def load_all(conn: Connection, table: Table, company_id: int) -> list[Row]:
 
 
 def insert_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
-    """Insert new rows (their `id` is assigned by the database)."""
-    batch = [{k: v for k, v in row.items() if k != "id"} for row in rows]
+    """Insert new rows (their `id` is assigned by the database); every row has the columns of
+    the first one."""
+    batch = list(rows)
     if batch:
-        conn.execute(insert(table), batch)
+        columns = tuple(column for column in batch[0] if column != "id")
+        conn.exec_driver_sql(*table_sql(conn.dialect, table).insert(columns, batch))
 
 
 def update_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
-    """Write back whole rows by id, in one executemany."""
-    batch = [
-        {**{f"v_{k}": v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in rows
-    ]
-    if not batch:
-        return
-    columns = [k.removeprefix("v_") for k in batch[0] if k != "row_id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({column: bindparam(f"v_{column}") for column in columns})
-    )
-    conn.execute(statement, batch)
+    """Write back rows by id, in one statement; every row has the columns of the first one."""
+    batch = list(rows)
+    if batch:
+        columns = tuple(column for column in batch[0] if column != "id")
+        conn.exec_driver_sql(*table_sql(conn.dialect, table).update(columns, batch))
 
 
 def delete_rows(conn: Connection, table: Table, ids: Collection[int]) -> None:
     if ids:
-        conn.execute(delete(table).where(table.c.id.in_(list(ids))))
+        conn.exec_driver_sql(*table_sql(conn.dialect, table).delete(list(ids)))

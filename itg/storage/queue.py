@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -210,11 +211,8 @@ def fence(conn: Connection, claim: Claim, lease_seconds: float) -> datetime:
         idle_ms = max(1, round(lease_seconds * 1000))
         conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {idle_ms}")
     now = utcnow()
-    renewed = conn.execute(
-        update(requests)
-        .where(_held(claim))
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
-    ).rowcount
+    lease = {"lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    renewed = conn.execute(_RENEW_LEASE, {**_held_params(claim), **lease}).rowcount
     if renewed != 1:
         raise LeaseLostError(f"request {claim.request_id} attempt {claim.attempt} lost its lease")
     return now
@@ -237,12 +235,12 @@ def advance(
                 for error in errors
             ],
         )
-    values: dict[str, object] = {"done": done, "failed": failed}
-    status = None
-    if done == claim.total:
-        status = final_status(claim.total, failed)
-        values.update(status=status, finished_at=utcnow(), lease_expires_at=None)
-    conn.execute(update(requests).where(_held(claim)).values(**values))
+    values: dict[str, object] = {**_held_params(claim), "done": done, "failed": failed}
+    if done < claim.total:
+        conn.execute(_ADVANCE, values)
+        return None
+    status = final_status(claim.total, failed)
+    conn.execute(_FINISH, {**values, "status": status, "finished_at": utcnow()})
     return status
 
 
@@ -309,3 +307,35 @@ def _held(claim: Claim) -> ColumnElement[bool]:
         requests.c.attempt == claim.attempt,
         requests.c.status == PROCESSING,
     )
+
+
+# The statements every chunk runs, built once (building them per call cost as much Python as
+# running them): conditional on the claim like `_held`, with its values bound at execution.
+_HELD_BY_PARAMS = and_(
+    requests.c.id == bindparam("held_id"),
+    requests.c.attempt == bindparam("held_attempt"),
+    requests.c.status == PROCESSING,
+)
+_RENEW_LEASE = (
+    update(requests).where(_HELD_BY_PARAMS).values(lease_expires_at=bindparam("lease_expires_at"))
+)
+_ADVANCE = (
+    update(requests)
+    .where(_HELD_BY_PARAMS)
+    .values(done=bindparam("done"), failed=bindparam("failed"))
+)
+_FINISH = (
+    update(requests)
+    .where(_HELD_BY_PARAMS)
+    .values(
+        done=bindparam("done"),
+        failed=bindparam("failed"),
+        status=bindparam("status"),
+        finished_at=bindparam("finished_at"),
+        lease_expires_at=None,
+    )
+)
+
+
+def _held_params(claim: Claim) -> dict[str, int]:
+    return {"held_id": claim.request_id, "held_attempt": claim.attempt}

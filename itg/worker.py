@@ -24,7 +24,7 @@ from itg.processes.visibility import cutoffs
 from itg.services.base import ChunkContext, Service
 from itg.services.registry import SERVICES
 from itg.settings import Settings
-from itg.storage import queue
+from itg.storage import queue, statistics
 from itg.storage.chunk_store import SqlChunkStore
 from itg.storage.database import Database
 from itg.storage.purge import purge
@@ -159,6 +159,16 @@ class Worker:
                 claim.route, len(chunk) - len(errors), len(errors), latency
             )
         log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
+        self._refresh_statistics()
+
+    def _refresh_statistics(self) -> None:
+        """On PostgreSQL, ANALYZE what grew fast (itg/storage/statistics.py): the next
+        requests' lookups are then planned for the tables as they are. Never a fault of the
+        request that just finished."""
+        try:
+            statistics.refresh_statistics(self.db)
+        except Exception:
+            log.warning("could not refresh the planner's statistics", exc_info=True)
 
     def _after_fault(self, claim: Claim) -> None:
         """Count the fault; after the last attempt, end the request at once."""

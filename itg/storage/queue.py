@@ -14,7 +14,9 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
+    DateTime,
+    Integer,
+    TextualSelect,
     and_,
     bindparam,
     func,
@@ -93,22 +95,39 @@ _CANDIDATES_PER_CLAIM = 8
 _NEVER = datetime.min
 
 
-def head_query() -> Select[int | None, datetime | None]:
+def head_query() -> TextualSelect:
     """Each company's head (its oldest unfinished request) and when it was last served.
 
-    One index seek per company; the literal predicate lets SQLite use the partial index
-    ix_requests_unfinished. Kept apart from the read of the heads' rows: joined in one
-    query, PostgreSQL's planner may choose to scan every unfinished request instead.
+    A skip scan of the partial index ix_requests_unfinished, one seek per company that has
+    unfinished work: each step finds the first entry after the previous company, in the
+    index's own order (company, id), then reads that row by primary key. Asking for each
+    company's `min(id)` instead let PostgreSQL's planner walk the primary key from the oldest
+    request and filter, reading the whole history to find a company's head (or to find it
+    has none) whenever it guessed that unfinished rows were spread evenly; no other index
+    yields this order, so no plan can do that here. The literal predicate lets SQLite use the
+    partial index too. Kept apart from the read of the heads' rows (see _claimable_heads).
     """
-    head = requests.alias("head")
-    head_id = (
-        select(func.min(head.c.id))
-        .where(head.c.company_id == companies.c.id, text(f"head.{UNFINISHED_SQL}"))
-        .scalar_subquery()
+    return _HEADS
+
+
+_NEXT_HEAD = (
+    "SELECT u.id FROM requests AS u WHERE u.{unfinished}{after} ORDER BY u.company_id, u.id LIMIT 1"
+)
+_HEADS = text(
+    f"""
+    WITH RECURSIVE heads(head_id, company_id) AS (
+        SELECT h.id, h.company_id FROM requests AS h
+        WHERE h.id = ({_NEXT_HEAD.format(unfinished=UNFINISHED_SQL, after="")})
+        UNION ALL
+        SELECT h.id, h.company_id FROM heads, requests AS h
+        WHERE h.id = ({
+        _NEXT_HEAD.format(unfinished=UNFINISHED_SQL, after=" AND u.company_id > heads.company_id")
+    })
     )
-    return select(head_id.label("head_id"), company_turns.c.served_at).select_from(
-        companies.outerjoin(company_turns)
-    )
+    SELECT heads.head_id, company_turns.served_at FROM heads
+    LEFT OUTER JOIN company_turns ON company_turns.company_id = heads.company_id
+    """
+).columns(head_id=Integer, served_at=DateTime)
 
 
 def _claimable_heads(conn: Connection, now: datetime) -> list[tuple[int, int]]:

@@ -7,27 +7,56 @@ HTTP only: the database, the metrics and any embedded workers belong to the call
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from itg import __version__
 from itg.api.auth import Authenticator
 from itg.api.context import ApiContext
 from itg.api.dashboard import register_dashboard
 from itg.api.error_handlers import install_error_handlers
+from itg.api.hot import HotRoutes
 from itg.api.intake import write_endpoint
 from itg.api.monitor import process_endpoint
-from itg.api.openapi import ItgApp, process_route_openapi, write_route_openapi
+from itg.api.openapi import declare_basic_auth, process_route_openapi, write_route_openapi
 from itg.api.paths import LenientPaths
 from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
+from itg.api.reads import ReadThreads
 from itg.metrics import Metrics
 from itg.processes.report import FinishedReports
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage.database import Database
+from itg.storage.intake import GroupCommit
+
+
+class ItgApp(FastAPI):
+    """FastAPI with HTTP Basic declared in its document, and a front door.
+
+    The front door (set by `create_app`) is what a server calls: lenient paths
+    (itg/api/paths.py) then the hot read routes (itg/api/hot.py), then FastAPI's own handling
+    (`framework`) for everything else.
+    """
+
+    front: ASGIApp | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        return declare_basic_auth(super().openapi())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await self.framework(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's own handling: its middleware stack and router."""
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -44,13 +73,18 @@ def create_app(
     pool's event). Without them (API-only, tests), the app keeps counters and an event of its
     own.
     """
+    reads = ReadThreads(db)
     ctx = ApiContext(
         settings=settings,
         db=db,
-        auth=Authenticator(db, settings.credential_cache_seconds),
+        auth=Authenticator(db, settings.credential_cache_seconds, reads=reads),
+        reads=reads,
         wakeup=threading.Event() if wakeup is None else wakeup,
         finished_reports=FinishedReports(),
         metrics=Metrics(SERVICES) if metrics is None else metrics,
+        # SQLite has one writer at a time: there, concurrent accepts share a commit (one
+        # fsync). PostgreSQL keeps one transaction per request, concurrent across companies.
+        intake=GroupCommit(db) if db.is_sqlite else None,
     )
     app = ItgApp(
         title="itg — PontoWeb ITG2.0 integration API",
@@ -67,22 +101,31 @@ def create_app(
             methods=["POST"],
             **write_route_openapi(service.doc, service.accepted_message, settings.max_records),
         )
-    app.add_api_route("/process", process_endpoint(ctx), methods=["GET"], **process_route_openapi())
+    # The hot read routes: registered for the document and the router's 405, their GETs
+    # served by HotRoutes (below).
+    hot = {
+        "/process": process_endpoint(ctx),
+        "/healthz": healthz_endpoint(ctx),
+        "/metrics": metrics_endpoint(ctx),
+    }
+    app.add_api_route("/process", hot["/process"], methods=["GET"], **process_route_openapi())
     app.add_api_route(
         "/processes", processes_endpoint(ctx), methods=["GET"], **processes_route_openapi()
     )
     register_dashboard(app, ctx)
-    app.add_api_route("/healthz", healthz_endpoint(ctx), methods=["GET"], tags=["operations"])
+    app.add_api_route("/healthz", hot["/healthz"], methods=["GET"], tags=["operations"])
     app.add_api_route(
         "/metrics",
-        metrics_endpoint(ctx),
+        hot["/metrics"],
         methods=["GET"],
         tags=["operations"],
         response_class=PlainTextResponse,
     )
     install_error_handlers(app)
-    # Last, so that it knows every route, FastAPI's own /docs and /openapi.json included.
-    app.add_middleware(LenientPaths, paths=_route_paths(app.routes))
+    # Last, so that LenientPaths knows every route, FastAPI's own /docs and /openapi.json
+    # included; HotRoutes sees the canonical paths it makes.
+    hot_routes = HotRoutes(app.framework, routes=hot, handlers=app.exception_handlers)
+    app.front = LenientPaths(hot_routes, paths=_route_paths(app.routes))
     return app
 
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from itg.api import raw
 from itg.api.credential_cache import DEFAULT_LIMIT, CredentialCache
+from itg.api.reads import ReadThreads
 from itg.api.responses import ApiError, forbidden, unauthorized
 from itg.security import password_matches
 from itg.storage.database import Database
@@ -75,13 +77,15 @@ class Authenticator:
         cache_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         cache_limit: int = DEFAULT_LIMIT,
+        reads: ReadThreads | None = None,
     ) -> None:
         self._db = db
+        self._reads = reads  # the app's read threads; None: the default thread pool
         self._cache = CredentialCache(cache_seconds, cache_limit)
         self._clock = clock  # a test's frozen clock keeps entries fresh however slow it runs
 
     async def authenticate(self, request: Request, route: str) -> Principal:
-        header = request.headers.get("authorization")
+        header = raw.header(request.scope, b"authorization")
         if header is None:
             raise unauthorized()
         username, password = parse_basic(header)
@@ -101,7 +105,10 @@ class Authenticator:
         found, cached = self._cache.get(username, now)
         if found:
             return cached
-        credential = await run_in_threadpool(load_credential, self._db, username)
+        if self._reads is None:
+            credential = await run_in_threadpool(load_credential, self._db, username)
+        else:
+            credential = await self._reads.run(load_credential, self._db, username)
         # Expiry counts from before the query: the entry is never older than the setting.
         self._cache.put(username, credential, now)
         return credential

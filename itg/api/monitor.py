@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from itg.api.context import ApiContext
+from itg.api.raw import query_value
 from itg.api.responses import ApiError
 from itg.api.versioning import check_version
 from itg.permissions import PROCESS_ROUTE
@@ -19,12 +19,12 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
     async def get_process(request: Request) -> Response:
         principal = await ctx.auth.authenticate(request, PROCESS_ROUTE)
         check_version(request)
-        subunique = request.query_params.get("subunique", "").strip()
-        unique = request.query_params.get("unique", "").strip()
+        subunique = (query_value(request.scope, "subunique") or "").strip()
+        unique = "" if subunique else (query_value(request.scope, "unique") or "").strip()
         if subunique:
-            body = ctx.finished_reports.body(principal.company_id, subunique, ctx.settings)
+            body = ctx.finished_reports.body(principal.company_id, subunique)
             if body is None:
-                body = await run_in_threadpool(
+                body = await ctx.reads.run(
                     report.report_subunique,
                     ctx.db,
                     ctx.settings,
@@ -36,7 +36,7 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
         elif unique:
             # Read and checked (404/410) before the first byte; then streamed from storage in
             # batches, so the window's size does not decide the server's memory (SPEC 1.6).
-            stream = await run_in_threadpool(
+            stream = await ctx.reads.run(
                 window.open_unique,
                 ctx.db,
                 ctx.settings,
@@ -44,7 +44,9 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
                 principal.company_code,
                 unique,
             )
-            return StreamingResponse(stream.chunks(), media_type="application/json")
+            return StreamingResponse(
+                ctx.reads.iterate(stream.chunks()), media_type="application/json"
+            )
         else:
             raise ApiError(400, "subunique is required")
         return Response(body, media_type="application/json")

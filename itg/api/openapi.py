@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
-
 from itg.api.responses import error_body
 from itg.outcomes import STATUSES
 from itg.permissions import write_routes
@@ -116,27 +114,23 @@ def version_parameters() -> list[dict[str, Any]]:
     ]
 
 
-class ItgApp(FastAPI):
-    """FastAPI whose document declares HTTP Basic for every operation but the public ones
-    (SPEC 1.1).
+def declare_basic_auth(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare HTTP Basic for every operation but the public ones (SPEC 1.1).
 
     Authentication is done by the handlers (itg.api.auth), not by FastAPI dependencies, so the
-    scheme is added to the generated document here.
+    scheme is added to the generated document here (itg.api.app.ItgApp.openapi).
     """
-
-    def openapi(self) -> dict[str, Any]:
-        schema = super().openapi()
-        components = schema.setdefault("components", {})
-        components.setdefault("securitySchemes", {})[BASIC_AUTH] = {
-            "type": "http",
-            "scheme": "basic",
-            "description": "A service user of one company (`itg user add`, SPEC 1.1)",
-        }
-        schema["security"] = [{BASIC_AUTH: []}]
-        for path in PUBLIC_PATHS:
-            for operation in schema["paths"].get(path, {}).values():
-                operation["security"] = []
-        return schema
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BASIC_AUTH] = {
+        "type": "http",
+        "scheme": "basic",
+        "description": "A service user of one company (`itg user add`, SPEC 1.1)",
+    }
+    schema["security"] = [{BASIC_AUTH: []}]
+    for path in PUBLIC_PATHS:
+        for operation in schema["paths"].get(path, {}).values():
+            operation["security"] = []
+    return schema
 
 
 def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,7 +24,7 @@ def healthz_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
 
     async def healthz(request: Request) -> Response:
         try:
-            await run_in_threadpool(probe)
+            await ctx.reads.run(probe)
         except Exception:
             return error_response(503, "Storage unreachable")
         return json_response({"status": "ok"})
@@ -39,7 +38,7 @@ def metrics_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
 
     async def metrics(request: Request) -> Response:
         try:
-            depth: dict[str, int] | None = await run_in_threadpool(queue_depth, ctx.db)
+            depth: dict[str, int] | None = await ctx.reads.run(queue_depth, ctx.db)
         except Exception:
             log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
             depth = None

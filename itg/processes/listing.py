@@ -162,7 +162,7 @@ def process_detail(
         if row is None:
             raise NotFoundError(PROCESS_NOT_FOUND)
         check_visible(row.finished_at, settings, now)
-        errors = queries.errors_of(conn, [row.id])
+        errors = queries.request_errors(conn, row.id)
     return ProcessDetail(
         _summary(row, cutoffs(settings, now)),
         [

@@ -100,6 +100,7 @@ def write_endpoint(
             payload=text,
             total=total,
             validity_seconds=settings.validity_seconds,
+            group=ctx.intake,
         )
         ctx.metrics.request_accepted(service.route)
         ctx.wakeup.set()

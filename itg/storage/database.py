@@ -45,10 +45,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that will write: serialised up front on SQLite, committed on exit."""
-        with self._sqlite_writer, self.engine.connect() as conn:
+        """A transaction that will write: serialised up front on SQLite, committed on exit.
+
+        The connection is taken from the pool before the lock, so that the lock is held for
+        the transaction alone (BEGIN IMMEDIATE to COMMIT), not for a pool checkout.
+        """
+        with self.engine.connect() as conn:
             conn = conn.execution_options(**{_WRITE_OPTION: True})
-            with conn.begin():
+            with self._sqlite_writer, conn.begin():
                 yield conn
 
     @contextmanager

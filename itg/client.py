@@ -31,7 +31,6 @@ import orjson
 
 from itg import __version__
 from itg.errors import ConfigError, ItgError, UsageError
-from itg.permissions import write_routes
 
 log = logging.getLogger("itg.client")
 
@@ -97,6 +96,8 @@ class Accepted:
 
 def check_route(route: str) -> None:
     """A write route of SPEC 1.4, or UsageError naming the valid ones."""
+    from itg.permissions import write_routes  # the route registry: only when a route is named
+
     if route not in write_routes():
         raise UsageError(f"unknown route name {route!r} (use {', '.join(write_routes())})")
 

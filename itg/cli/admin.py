@@ -22,7 +22,6 @@ from itg.cli.common import (
 from itg.domain.catalog import CatalogKind
 from itg.domain.dates import parse_competence
 from itg.errors import UsageError
-from itg.permissions import parse_routes
 from itg.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -99,6 +98,7 @@ def user_create(
     json: JsonOption = False,
 ) -> None:
     """Create a service user; its generated password is printed once."""
+    from itg.permissions import parse_routes  # the route registry: not for other commands
     from itg.storage import tenants
 
     allowed = parse_routes(routes)

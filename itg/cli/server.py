@@ -26,7 +26,6 @@ from itg.cli.common import (
     print_lines,
     settings_for,
 )
-from itg.permissions import all_routes
 
 if TYPE_CHECKING:
     from itg.worker import WorkerHooks
@@ -44,6 +43,7 @@ def init_command(
     json: JsonOption = False,
 ) -> None:
     """Create or upgrade the schema; on an empty database, create a company and its first user."""
+    from itg.permissions import all_routes
     from itg.storage import tenants
 
     created = tenants.bootstrap(database_for(database), company, name, FIRST_USERNAME, all_routes())

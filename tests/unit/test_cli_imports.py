@@ -11,10 +11,13 @@ import subprocess
 import sys
 
 HEAVY = ("sqlalchemy", "alembic", "fastapi", "uvicorn", "psycopg")
+# Loaded only by the commands that name a route.
+ON_DEMAND = ("itg.services", "itg.permissions")
 
 PROBE = (
     "import itg.cli.main, sys; "
-    f"print(sorted(m for m in sys.modules if m.split('.')[0] in {set(HEAVY)!r}))"
+    f"print(sorted(m for m in sys.modules if m.split('.')[0] in {set(HEAVY)!r}"
+    f" or m.startswith({ON_DEMAND!r})))"
 )
 
 

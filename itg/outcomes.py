@@ -18,13 +18,14 @@ class Status(StrEnum):
     DONE = "done"  # every record succeeded
     WARNING = "warning"  # some failed
     ERROR = "error"  # all failed
+    CANCELED = "canceled"  # stopped on request (SPEC 1.9): the rest was not applied
 
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES: tuple[Status, ...] = (Status.DONE, Status.WARNING, Status.ERROR)
+FINAL_STATUSES: tuple[Status, ...] = (Status.DONE, Status.WARNING, Status.ERROR, Status.CANCELED)
 STATUSES: tuple[Status, ...] = tuple(Status)
 
 

@@ -56,6 +56,33 @@ class Database:
                 yield conn
 
     @contextmanager
+    def schema_change(self) -> Iterator[Connection]:
+        """A write transaction for migrations: on SQLite with foreign keys not enforced.
+
+        SQLite changes a table's constraints by rebuilding it, and dropping the old table would
+        cascade to the rows that reference it. The switch is a no-op inside a transaction, so
+        it is made before BEGIN and undone after COMMIT; the references are checked before
+        committing (SQLite's documented procedure for schema changes).
+        """
+        if not self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                conn = conn.execution_options(**{_WRITE_OPTION: True})
+                with self._sqlite_writer, conn.begin():
+                    yield conn
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"a schema change broke a reference: {tuple(broken)}")
+            finally:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot on both engines)."""
         with self.engine.connect() as conn, conn.begin():

@@ -24,7 +24,7 @@ def upgrade_schema(db: Database) -> None:
     """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with db.write() as conn:
+    with db.schema_change() as conn:
         if db.is_postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = conn

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -41,6 +42,7 @@ PROCESSING = Status.PROCESSING.value
 DONE = Status.DONE.value
 WARNING = Status.WARNING.value
 ERROR = Status.ERROR.value
+CANCELED = Status.CANCELED.value
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in STATUSES)
 # The predicate of the partial index of unfinished requests. Queries that must use that index
 # say it in these very words: SQLite matches a partial index only on the same literal terms.
@@ -146,6 +148,11 @@ requests = Table(
     Column("created_at", DateTime, nullable=False),
     Column("started_at", DateTime, nullable=True),
     Column("finished_at", DateTime, nullable=True),
+    # SPEC 1.8: the key a client sent, and what it was sent with (route + SHA-256 of the body).
+    Column("idempotency_key", String(255), nullable=True),
+    Column("fingerprint", String(100), nullable=True),
+    # SPEC 1.9: a cancel was asked; the worker ends the request at its next chunk boundary.
+    Column("cancel_requested", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("company_id", "subunique"),
     CheckConstraint(f"status IN ({_STATUS_LIST})", name="ck_requests_status"),
     CheckConstraint(
@@ -162,6 +169,15 @@ requests = Table(
         unique=True,
         sqlite_where=text("status = 'processing'"),
         postgresql_where=text("status = 'processing'"),
+    ),
+    # One request per key and company (SPEC 1.8): the last guard against concurrent twins.
+    Index(
+        "uq_requests_idempotency_key",
+        "company_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("idempotency_key IS NOT NULL"),
+        postgresql_where=text("idempotency_key IS NOT NULL"),
     ),
     # The unfinished requests of a company, in acceptance order: what a claim must find empty
     # before a later request of that company may start (migration 0002).
@@ -190,6 +206,18 @@ company_turns = Table(
     metadata,
     Column("company_id", Integer, ForeignKey("companies.id"), primary_key=True),
     Column("served_at", DateTime, nullable=False),
+)
+
+# Each company's records not yet processed (SPEC 1.10 backlog quota): the sum of total - done
+# over its queued and processing requests, kept by the transactions that store requests
+# (+total) and apply or end them (-records), so the quota reads one row however deep the
+# queue (migration 0004; tests/integration/test_backlog_counter.py checks the invariant).
+company_backlog = Table(
+    "company_backlog",
+    metadata,
+    Column("company_id", Integer, ForeignKey("companies.id"), primary_key=True),
+    Column("pending_records", BigInteger, nullable=False),
+    CheckConstraint("pending_records >= 0", name="ck_company_backlog_pending"),
 )
 
 record_errors = Table(

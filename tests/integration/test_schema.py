@@ -90,7 +90,7 @@ def test_an_illegal_request_state_is_refused(store, db: Database, values: dict[s
     assert store.request(accepted.subunique)["status"] == "queued"
 
 
-@pytest.mark.parametrize("final", ["done", "warning", "error"])
+@pytest.mark.parametrize("final", ["done", "warning", "error", "canceled"])
 def test_a_final_status_with_finished_at_is_accepted(store, db: Database, final: str):
     accepted = store.accept([person("1")])
     request_id = store.request(accepted.subunique)["id"]

@@ -34,6 +34,7 @@ class Metrics:
         self._accepted = dict.fromkeys(routes, 0)
         self._applied = dict.fromkeys(routes, 0)
         self._failed = dict.fromkeys(routes, 0)
+        self._canceled = dict.fromkeys(routes, 0)
         self._buckets = buckets
         self._bucket_counts = [0] * (len(buckets) + 1)  # per bucket, not cumulative; last: +Inf
         self._latency_sum = 0.0
@@ -57,15 +58,23 @@ class Metrics:
                 self._latency_sum += latency_seconds
                 self._latency_count += 1
 
+    def process_canceled(self, route: str) -> None:
+        """A process of `route` became `canceled` here: by this API's cancel of a queued one,
+        or by a worker at a chunk boundary (SPEC 1.9)."""
+        with self._lock:
+            self._canceled[route] = self._canceled.get(route, 0) + 1
+
     def render(self, queue_depth: Mapping[str, int] | None) -> str:
         """The text exposition format; `queue_depth` None (storage unreachable) omits the
         gauge rather than failing the scrape, so the counters are still collected."""
         with self._lock:
             accepted, applied = dict(self._accepted), dict(self._applied)
             failed, counts = dict(self._failed), list(self._bucket_counts)
+            canceled = dict(self._canceled)
             latency_sum, latency_count = self._latency_sum, self._latency_count
         lines: list[str] = []
         _counter(lines, "itg_requests_accepted_total", "Write requests accepted", accepted)
+        _counter(lines, "itg_processes_canceled_total", "Processes canceled (SPEC 1.9)", canceled)
         _counter(lines, "itg_records_applied_total", "Records applied without error", applied)
         _counter(lines, "itg_records_failed_total", "Records that failed with errors", failed)
         if queue_depth is not None:

@@ -35,6 +35,10 @@ class Settings:
     # Slow or abusive connections (SPEC 6): see itg/api/connections.py.
     read_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    # Quotas (SPEC 1.10): records waiting per company (0: none), requests per second per
+    # company and API process (0: off).
+    max_pending_records: int = 1_000_000
+    rate_per_second: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -53,6 +57,8 @@ class Settings:
             sqlite_synchronous=read.choice("ITG_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
             read_timeout_seconds=read.number("ITG_READ_TIMEOUT_SECONDS", 30.0, float, minimum=0.1),
             max_connections=read.number("ITG_MAX_CONNECTIONS", 1000, int, minimum=1),
+            max_pending_records=read.number("ITG_MAX_PENDING_RECORDS", 1_000_000, int, minimum=0),
+            rate_per_second=read.number("ITG_RATE_PER_SECOND", 0.0, float, minimum=0),
         )
         return settings.with_overrides(**overrides)
 

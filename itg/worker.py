@@ -147,14 +147,31 @@ class Worker:
                 )
                 return
             chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
+            errors: list[RecordError] = []
+            latency: float | None = None
             with self.db.write() as conn:
-                now = queue.fence(conn, claim, self.settings.lease_seconds)
-                store = SqlChunkStore(conn, claim.company_id)
-                errors = service.apply_chunk(ChunkContext(store, now), chunk)
-                done, failed = done + len(chunk), failed + len(errors)
-                final = queue.advance(conn, claim, done, failed, errors)
-                latency = _latency(claim) if final else None
-                self.hooks.after_chunk_applied(service, chunk)
+                fenced = queue.fence_chunk(conn, claim, self.settings.lease_seconds)
+                if fenced.cancel_requested:
+                    # A chunk boundary, or the claim of a request canceled while nobody held
+                    # it: end it in this transaction; the committed chunks stay (SPEC 1.9).
+                    queue.cancel_held(conn, claim)
+                else:
+                    store = SqlChunkStore(conn, claim.company_id)
+                    errors = service.apply_chunk(ChunkContext(store, fenced.now), chunk)
+                    done, failed = done + len(chunk), failed + len(errors)
+                    final = queue.advance(conn, claim, done, failed, errors)
+                    latency = _latency(claim) if final else None
+                    self.hooks.after_chunk_applied(service, chunk)
+            if fenced.cancel_requested:
+                self.metrics.process_canceled(claim.route)
+                log.info(
+                    "request %s attempt %s canceled at %s/%s",
+                    claim.request_id,
+                    claim.attempt,
+                    done,
+                    claim.total,
+                )
+                return
             self.metrics.chunk_committed(
                 claim.route, len(chunk) - len(errors), len(errors), latency
             )

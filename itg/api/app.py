@@ -16,9 +16,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from itg import __version__
 from itg.api.auth import Authenticator
+from itg.api.cancel import cancel_endpoint, cancel_route_openapi
 from itg.api.context import ApiContext
 from itg.api.dashboard import register_dashboard
 from itg.api.error_handlers import install_error_handlers
+from itg.api.hooks import NO_INTAKE_HOOKS, IntakeHooks
 from itg.api.hot import HotRoutes
 from itg.api.intake import write_endpoint
 from itg.api.monitor import process_endpoint
@@ -26,6 +28,7 @@ from itg.api.openapi import declare_basic_auth, process_route_openapi, write_rou
 from itg.api.paths import LenientPaths
 from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
+from itg.api.rate_limit import RateLimiter
 from itg.api.reads import ReadThreads
 from itg.metrics import Metrics
 from itg.processes.report import FinishedReports
@@ -65,6 +68,7 @@ def create_app(
     *,
     metrics: Metrics | None = None,
     wakeup: threading.Event | None = None,
+    intake_hooks: IntakeHooks = NO_INTAKE_HOOKS,
 ) -> FastAPI:
     """The API over `db` (opened and disposed of by the caller).
 
@@ -85,6 +89,8 @@ def create_app(
         # SQLite has one writer at a time: there, concurrent accepts share a commit (one
         # fsync). PostgreSQL keeps one transaction per request, concurrent across companies.
         intake=GroupCommit(db) if db.is_sqlite else None,
+        rate_limiter=RateLimiter(settings.rate_per_second),
+        intake_hooks=intake_hooks,
     )
     app = ItgApp(
         title="itg — PontoWeb ITG2.0 integration API",
@@ -109,6 +115,9 @@ def create_app(
         "/metrics": metrics_endpoint(ctx),
     }
     app.add_api_route("/process", hot["/process"], methods=["GET"], **process_route_openapi())
+    app.add_api_route(
+        "/process/cancel", cancel_endpoint(ctx), methods=["POST"], **cancel_route_openapi()
+    )
     app.add_api_route(
         "/processes", processes_endpoint(ctx), methods=["GET"], **processes_route_openapi()
     )

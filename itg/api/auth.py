@@ -85,6 +85,14 @@ class Authenticator:
         self._clock = clock  # a test's frozen clock keeps entries fresh however slow it runs
 
     async def authenticate(self, request: Request, route: str) -> Principal:
+        principal, routes = await self.identify(request)
+        if route not in routes:
+            raise forbidden()
+        return principal
+
+    async def identify(self, request: Request) -> tuple[Principal, frozenset[str]]:
+        """The caller and the routes it holds, before any route is checked: a route that
+        depends on what is asked for (the process's own route, SPEC 1.9) is checked after."""
         header = raw.header(request.scope, b"authorization")
         if header is None:
             raise unauthorized()
@@ -96,9 +104,10 @@ class Authenticator:
             or not password_matches(password, credential.password_salt, credential.password_hash)
         ):
             raise unauthorized()
-        if not credential.company_enabled or route not in credential.routes:
+        if not credential.company_enabled:
             raise forbidden()
-        return Principal(credential.company_id, credential.company_code, credential.username)
+        principal = Principal(credential.company_id, credential.company_code, credential.username)
+        return principal, credential.routes
 
     async def _credential(self, username: str) -> Credential | None:
         now = self._clock()

@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 
 from itg.api.auth import Authenticator
+from itg.api.hooks import IntakeHooks
+from itg.api.rate_limit import RateLimiter
 from itg.api.reads import ReadThreads
 from itg.metrics import Metrics
 from itg.processes.report import FinishedReports
@@ -25,3 +27,7 @@ class ApiContext:
     metrics: Metrics  # this process's counters, shared with its embedded workers
     # Concurrent accepts committed together on SQLite (None: each in its own transaction)
     intake: GroupCommit | None
+    # Requests per second per company in this process (SPEC 1.10; off when the rate is 0)
+    rate_limiter: RateLimiter
+    # Where the crash tests stop a server between a commit and its answer (a no-op here)
+    intake_hooks: IntakeHooks

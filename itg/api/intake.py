@@ -17,13 +17,16 @@ from starlette.responses import Response
 
 from itg.api.context import ApiContext
 from itg.api.encodings import UTF8, declared_charset, is_utf8, json_text, not_valid
+from itg.api.idempotency_key import fingerprint, idempotency_key
 from itg.api.origin import refuse_cross_origin
 from itg.api.responses import ApiError, json_response
 from itg.api.versioning import check_version
 from itg.services.base import Service
-from itg.storage.intake import accept_request
+from itg.storage.intake import Refused, accept_request
 
 ONE_MIB = 1_048_576
+RATE_LIMITED = "Rate limit exceeded"
+REPLAYED_HEADERS = {"Idempotent-Replayed": "true"}
 
 log = logging.getLogger("itg.api")
 
@@ -86,31 +89,49 @@ def write_endpoint(
         refuse_cross_origin(request)  # first: before credentials or the body (SPEC 1.4 check 1)
         principal = await ctx.auth.authenticate(request, service.route)
         check_version(request)
+        key = idempotency_key(request)  # right after Accept-Version (SPEC 1.8)
+        wait = ctx.rate_limiter.admit(principal.company_id)  # before the body (SPEC 1.10)
+        if wait is not None:
+            raise ApiError(429, RATE_LIMITED, {"Retry-After": str(wait)})
         body = await read_body(request, settings.max_body_bytes)
         # What is stored is what the worker parses: UTF-8 JSON. The bytes as received stay in
         # `body` (e.g. for a fingerprint of the request).
         text = json_text(body, declared_charset(request))
         total = check_records(text, settings.max_records)
-        accepted = await run_in_threadpool(
-            accept_request,
-            ctx.db,
-            company_id=principal.company_id,
-            company_code=principal.company_code,
-            route=service.route,
-            payload=text,
-            total=total,
-            validity_seconds=settings.validity_seconds,
-            group=ctx.intake,
-        )
-        ctx.metrics.request_accepted(service.route)
-        ctx.wakeup.set()
+        try:
+            accepted = await run_in_threadpool(
+                accept_request,
+                ctx.db,
+                company_id=principal.company_id,
+                company_code=principal.company_code,
+                route=service.route,
+                payload=text,
+                total=total,
+                validity_seconds=settings.validity_seconds,
+                group=ctx.intake,
+                idempotency_key=key,
+                # Over the bytes as received, before any charset decoding (SPEC 1.8).
+                fingerprint=None if key is None else fingerprint(service.route, body),
+                max_pending=settings.max_pending_records,
+            )
+        except Refused as refused:
+            headers = None
+            if refused.retry_after is not None:
+                headers = {"Retry-After": str(refused.retry_after)}
+            raise ApiError(refused.status_code, refused.message, headers) from None
+        ctx.intake_hooks.after_request_stored()
+        if not accepted.replayed:
+            ctx.metrics.request_accepted(service.route)
+            ctx.wakeup.set()
+        # The same four keys in the same order: a replay is the original answer byte for byte.
         return json_response(
             {
                 "company": accepted.company,
                 "unique": accepted.unique,
                 "subunique": accepted.subunique,
                 "message": service.accepted_message,
-            }
+            },
+            headers=REPLAYED_HEADERS if accepted.replayed else None,
         )
 
     accept.__name__ = f"post_{service.route}"

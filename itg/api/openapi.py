@@ -133,8 +133,11 @@ def declare_basic_auth(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[str, Any]]:
-    """Documented error responses: the auth/version ones every route has, plus `extra`."""
+def error_responses(
+    extra: dict[int, tuple[str, str]], *, retry_after: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """Documented error responses: the auth/version ones every route has, plus `extra` (a 429
+    with its `Retry-After` header when `retry_after`)."""
     described = {**AUTH_ERRORS, **extra}
     responses: dict[int | str, dict[str, Any]] = {}
     for status, (description, example) in sorted(described.items()):
@@ -149,6 +152,8 @@ def error_responses(extra: dict[int, tuple[str, str]]) -> dict[int | str, dict[s
         }
         if status == 401:
             responses[status]["headers"] = CHALLENGE_HEADER
+        if status == 429 and retry_after:
+            responses[status]["headers"] = RETRY_AFTER_HEADER
     return responses
 
 
@@ -217,7 +222,7 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
         ),
         "tags": ["write services"],
         "openapi_extra": {
-            "parameters": version_parameters(),
+            "parameters": [*version_parameters(), IDEMPOTENCY_KEY_PARAMETER],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -235,7 +240,17 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
         },
         "responses": {
             200: {
-                "description": "Accepted: stored durably, to be applied in the background",
+                "description": (
+                    "Accepted: stored durably, to be applied in the background (or, with "
+                    "`Idempotent-Replayed: true`, the answer of the request first sent under "
+                    "this Idempotency-Key, byte for byte; nothing new stored)"
+                ),
+                "headers": {
+                    "Idempotent-Replayed": {
+                        "description": "`true` on a replay of an Idempotency-Key (SPEC 1.8)",
+                        "schema": {"type": "string", "enum": ["true"]},
+                    }
+                },
                 "content": {
                     "application/json": {
                         "schema": accepted_schema(accepted_message),
@@ -281,10 +296,39 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                         "The body is larger than ITG_MAX_BODY_BYTES",
                         "Request body exceeds 1 MiB",
                     ),
-                }
+                    422: (
+                        "The Idempotency-Key was already used with another route or body",
+                        "Idempotency-Key already used for a different request",
+                    ),
+                    429: (
+                        "`Rate limit exceeded` (ITG_RATE_PER_SECOND) or `Too many records "
+                        "waiting to be processed` (ITG_MAX_PENDING_RECORDS); retry after "
+                        "`Retry-After` seconds with the same Idempotency-Key",
+                        "Too many records waiting to be processed",
+                    ),
+                },
+                retry_after=True,
             ),
         },
     }
+
+
+# SPEC 1.8: the header of the IETF httpapi draft, on every write route.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": (
+        '1–255 visible ASCII characters (or the sf-string `"…"`), scoped to the company: '
+        "a retry with the same key and body answers the original 200 again"
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before retrying (SPEC 1.2)",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 
 
 ERROR_ENTRY_SCHEMA: dict[str, Any] = {
@@ -301,6 +345,13 @@ ERROR_ENTRY_SCHEMA: dict[str, Any] = {
         },
     },
     "additionalProperties": False,
+}
+
+
+CANCEL_REQUESTED_SCHEMA: dict[str, Any] = {
+    "type": "boolean",
+    "const": True,
+    "description": "Present (and true) once a cancel was requested (SPEC 1.9)",
 }
 
 
@@ -341,6 +392,7 @@ def monitor_schema() -> dict[str, Any]:
             },
             "created_at": TIME_SCHEMA,
             "finished_at": {**TIME_SCHEMA, "type": ["string", "null"]},
+            "cancel_requested": CANCEL_REQUESTED_SCHEMA,
             "processes": {
                 "type": "array",
                 "description": "With `?unique=` only: the window's requests in acceptance order",
@@ -352,6 +404,7 @@ def monitor_schema() -> dict[str, Any]:
                         "route": route_schema(),
                         "status": STATUS_SCHEMA,
                         "progress": PROGRESS_SCHEMA,
+                        "cancel_requested": CANCEL_REQUESTED_SCHEMA,
                     },
                 },
             },
@@ -377,7 +430,8 @@ def process_route_openapi() -> dict[str, Any]:
             "(adding `processes` and a `subunique` on each error). One of the two is required "
             '(400 `subunique is required` otherwise; OpenAPI cannot say "one of"): when both '
             "are given `subunique` is used, and a blank value counts as not given. `status` is "
-            "`queued`, `processing`, `done`, `warning` or `error`; progress counts are strings."
+            "`queued`, `processing`, `done`, `warning`, `error` or `canceled`; progress counts are "
+            "strings."
         ),
         "tags": ["monitor"],
         "openapi_extra": {

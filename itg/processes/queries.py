@@ -34,6 +34,7 @@ class ProcessRow:
     failed: int
     created_at: datetime
     finished_at: datetime | None
+    cancel_requested: bool  # SPEC 1.9: shown in the monitor's bodies once true
 
 
 # (request_id, index, identifier, messages as a JSON array): plain tuples, because a process
@@ -62,7 +63,7 @@ class ListFilter:
 
 
 # The columns _process_query selects, in the order of ProcessRow's fields.
-_ProcessColumns = tuple[int, str, str, str, str, int, int, int, datetime, datetime | None]
+_ProcessColumns = tuple[int, str, str, str, str, int, int, int, datetime, datetime | None, bool]
 
 
 def _process_query() -> Select[*_ProcessColumns]:
@@ -78,6 +79,7 @@ def _process_query() -> Select[*_ProcessColumns]:
         requests.c.failed,
         requests.c.created_at,
         requests.c.finished_at,
+        requests.c.cancel_requested,
     ).join(windows, windows.c.id == requests.c.window_id)
 
 

@@ -82,6 +82,8 @@ def report_subunique(
             "route": process.route,
             "created_at": iso(process.created_at),
             "finished_at": iso(process.finished_at),
+            # Only once a cancel was asked (SPEC 1.9): every other body stays as it was.
+            **({"cancel_requested": True} if process.cancel_requested else {}),
         }
     )
     if finished is not None and process.finished_at is not None:

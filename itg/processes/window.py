@@ -130,7 +130,9 @@ def open_unique(
             "unique": unique,
             "subunique": None,
             "status": _window_status(processes),
-            "progress": progress(sum(p.done for p in processes), sum(p.total for p in processes)),
+            "progress": progress(
+                sum(p.done for p in processes), sum(_counted_total(p) for p in processes)
+            ),
             "route": routes.pop() if len(routes) == 1 else None,
             "created_at": iso(processes[0].created_at),
             "finished_at": iso(finished_at),
@@ -140,6 +142,7 @@ def open_unique(
                     "route": p.route,
                     "status": p.status,
                     "progress": progress(p.done, p.total),
+                    **({"cancel_requested": True} if p.cancel_requested else {}),
                 }
                 for p in processes
             ],
@@ -160,10 +163,20 @@ def _window_finished_at(processes: Sequence[ProcessRow]) -> datetime | None:
     return max(p.finished_at for p in processes if p.finished_at is not None)
 
 
+def _counted_total(process: ProcessRow) -> int:
+    """A process's records in the window's totals: a canceled one's unprocessed records
+    count nowhere (SPEC 1.9), only those it processed."""
+    return process.done if process.status == Status.CANCELED else process.total
+
+
 def _window_status(processes: Sequence[ProcessRow]) -> Status:
-    """Queued while all are, processing while any is unfinished, then over all its records."""
+    """Queued while all are, processing while any is unfinished, then over all its records
+    (those of canceled processes that were processed); `canceled` when none was (SPEC 1.9)."""
     if all(p.status == Status.QUEUED for p in processes):
         return Status.QUEUED
     if any(p.status not in FINAL_STATUSES for p in processes):
         return Status.PROCESSING
-    return final_status(sum(p.total for p in processes), sum(p.failed for p in processes))
+    total = sum(_counted_total(p) for p in processes)
+    if total == 0:
+        return Status.CANCELED
+    return final_status(total, sum(p.failed for p in processes))

@@ -9,16 +9,19 @@ still answered only once its own transaction has committed (SPEC 1.4).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from itg.errors import ItgError
 from itg.security import random_id
+from itg.storage.backlog import add_pending, pending
 from itg.storage.database import Database, inserted_id
 from itg.storage.schema import QUEUED, companies, request_payloads, requests, windows
 from itg.timeutil import utcnow
@@ -38,6 +41,9 @@ class NewRequest:
     payload: bytes
     total: int
     validity_seconds: int  # the window of SPEC 1.5 it joins or opens
+    idempotency_key: str | None = None  # SPEC 1.8, with the fingerprint it was sent with
+    fingerprint: str | None = None
+    max_pending: int = 0  # SPEC 1.10 backlog quota of the company (0: none)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,27 @@ class StoredRequest:
     company: str
     unique: str
     subunique: str
+    replayed: bool = False  # an earlier request with the same key and fingerprint (SPEC 1.8)
+
+
+class Refused(ItgError):
+    """A request refused inside the storing transaction, for itself alone (SPEC 1.8, 1.10):
+    nothing of it is stored. Returned per request, never raised out of a shared transaction."""
+
+    def __init__(self, status_code: int, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.retry_after = retry_after
+
+
+KEY_REUSED = "Idempotency-Key already used for a different request"
+BACKLOG_FULL = "Too many records waiting to be processed"
+# Retry-After of a backlog refusal when the company finished nothing in the last minute, and
+# the most ever advised (an estimate, not a promise).
+_IDLE_RETRY_SECONDS = 60
+_MAX_RETRY_SECONDS = 3600
+_RATE_WINDOW_SECONDS = 60
 
 
 # Built once (SQLAlchemy memoizes a statement's cache key on the object): inside the write lock
@@ -66,6 +93,18 @@ _SLIDE_WINDOW = (
     .where(windows.c.id == bindparam("window_id"))
     .values(last_request_at=bindparam("now"))
 )
+_BY_KEY = (
+    select(requests.c.subunique, requests.c.fingerprint, windows.c.unique_code)
+    .join(windows, windows.c.id == requests.c.window_id)
+    .where(
+        requests.c.company_id == bindparam("company_id"),
+        requests.c.idempotency_key == bindparam("key"),
+    )
+)
+_RECENTLY_DONE = select(func.coalesce(func.sum(requests.c.done), 0)).where(
+    requests.c.company_id == bindparam("company_id"),
+    requests.c.finished_at >= bindparam("since"),
+)
 _INSERT_REQUEST = insert(requests)
 _INSERT_PAYLOAD = insert(request_payloads)
 
@@ -80,17 +119,45 @@ def accept_request(
     total: int,
     validity_seconds: int,
     group: GroupCommit | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+    max_pending: int = 0,
 ) -> StoredRequest:
     """Store the request and decide its `unique` in one transaction (SPEC 1.5), committed with
-    the other requests waiting in `group` if one is given."""
-    request = NewRequest(company_id, company_code, route, payload, total, validity_seconds)
+    the other requests waiting in `group` if one is given. A replay of its idempotency key
+    comes back with `replayed`; a reused key or a full backlog raises `Refused` (SPEC 1.8,
+    1.10)."""
+    request = NewRequest(
+        company_id,
+        company_code,
+        route,
+        payload,
+        total,
+        validity_seconds,
+        idempotency_key,
+        fingerprint,
+        max_pending,
+    )
     if group is not None:
         return group.store(request)
-    return store_requests(db, [request])[0]
+    return _settled(store_requests(db, [request])[0])
 
 
-def store_requests(db: Database, batch: Sequence[NewRequest]) -> list[StoredRequest]:
+def _settled(outcome: StoredRequest | Refused) -> StoredRequest:
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def store_requests(db: Database, batch: Sequence[NewRequest]) -> list[StoredRequest | Refused]:
     """Store `batch` in acceptance order in one transaction, each deciding its `unique`.
+
+    Each request is first looked up by its idempotency key and checked against the backlog
+    quota, in that order (SPEC 1.4): a replay or a refusal stores nothing and is settled for
+    that request alone. Requests earlier in the batch count (same transaction), so two with
+    one key store one, and the quota counts every record stored before.
+    An IntegrityError (a concurrent twin's key committed first, or an id drawn twice) runs the
+    transaction again, which then finds the twin's key and replays it.
 
     The company's latest window is read under the write lock (BEGIN IMMEDIATE on SQLite, a
     row lock on the company on PostgreSQL), so two concurrent requests never open two windows.
@@ -134,7 +201,22 @@ def _request_row(request: NewRequest) -> dict[str, Any]:
 
 def _store(
     conn: Connection, request: NewRequest, row: dict[str, Any], now: datetime
-) -> StoredRequest:
+) -> StoredRequest | Refused:
+    if request.idempotency_key is not None:
+        earlier = conn.execute(
+            _BY_KEY, {"company_id": request.company_id, "key": request.idempotency_key}
+        ).first()
+        if earlier is not None:
+            if earlier.fingerprint != request.fingerprint:
+                return Refused(422, KEY_REUSED)
+            return StoredRequest(
+                request.company_code, earlier.unique_code, earlier.subunique, replayed=True
+            )
+    if request.max_pending:
+        waiting = pending(conn, request.company_id)
+        if waiting + request.total > request.max_pending:
+            excess = waiting + request.total - request.max_pending
+            return Refused(429, BACKLOG_FULL, _retry_after(conn, request.company_id, excess, now))
     window = conn.execute(_LATEST_WINDOW, {"company_id": request.company_id}).first()
     if window is None or now - window.last_request_at >= timedelta(
         seconds=request.validity_seconds
@@ -158,11 +240,32 @@ def _store(
     request_id = inserted_id(
         conn.execute(
             _INSERT_REQUEST,
-            {**row, "window_id": window_id, "subunique": subunique, "created_at": now},
+            {
+                **row,
+                "window_id": window_id,
+                "subunique": subunique,
+                "created_at": now,
+                "idempotency_key": request.idempotency_key,
+                "fingerprint": request.fingerprint,
+            },
         )
     )
     conn.execute(_INSERT_PAYLOAD, {"request_id": request_id, "payload": request.payload})
+    add_pending(conn, request.company_id, request.total)
     return StoredRequest(request.company_code, unique, subunique)
+
+
+def _retry_after(conn: Connection, company_id: int, excess: int, now: datetime) -> int:
+    """Seconds until about `excess` records of the company are processed, at the rate of the
+    last minute (records of its requests finished then); a minute when it finished none."""
+    since = now - timedelta(seconds=_RATE_WINDOW_SECONDS)
+    done = int(
+        conn.execute(_RECENTLY_DONE, {"company_id": company_id, "since": since}).scalar() or 0
+    )
+    if done <= 0:
+        return _IDLE_RETRY_SECONDS
+    seconds = math.ceil(excess * _RATE_WINDOW_SECONDS / done)
+    return min(_MAX_RETRY_SECONDS, max(1, seconds))
 
 
 class _Ticket:
@@ -171,7 +274,7 @@ class _Ticket:
     def __init__(self, request: NewRequest) -> None:
         self.request = request
         self.stored: StoredRequest | None = None
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # a failed turn, or this request's refusal
 
     @property
     def settled(self) -> bool:
@@ -223,4 +326,7 @@ class GroupCommit:
                 ticket.error = exc
             return
         for ticket, result in zip(batch, stored, strict=True):
-            ticket.stored = result
+            if isinstance(result, Refused):
+                ticket.error = result
+            else:
+                ticket.stored = result

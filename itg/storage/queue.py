@@ -34,10 +34,12 @@ from itg.errors import LeaseLostError
 from itg.outcomes import RecordError, final_status
 from itg.storage.database import Database
 from itg.storage.schema import (
+    CANCELED,
     PROCESSING,
     QUEUED,
     UNFINISHED_SQL,
     companies,
+    company_backlog,
     company_turns,
     record_errors,
     request_payloads,
@@ -217,8 +219,25 @@ def _mark_served(conn: Connection, company_id: int, now: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Fenced:
+    """What a chunk's fence found: its time, and whether a cancel was requested (SPEC 1.9)."""
+
+    now: datetime
+    cancel_requested: bool
+
+
 def fence(conn: Connection, claim: Claim, lease_seconds: float) -> datetime:
+    """`fence_chunk`'s time, for the writers that end a request whatever was asked."""
+    return fence_chunk(conn, claim, lease_seconds).now
+
+
+def fence_chunk(conn: Connection, claim: Claim, lease_seconds: float) -> Fenced:
     """Renew the lease, proving the claim still holds; the row stays locked until commit.
+
+    It also reads `cancel_requested` in the same statement: read under the row's lock (the
+    writer's lock on SQLite), a cancel is either seen here or answered 409 after this chunk
+    commits the final status, never lost in between (SPEC 1.9).
 
     On PostgreSQL that row lock would also outlive the lease: claims skip locked rows, so a
     worker stuck inside a chunk (paused, cut off from the network) would keep its request,
@@ -231,10 +250,27 @@ def fence(conn: Connection, claim: Claim, lease_seconds: float) -> datetime:
         conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {idle_ms}")
     now = utcnow()
     lease = {"lease_expires_at": now + timedelta(seconds=lease_seconds)}
-    renewed = conn.execute(_RENEW_LEASE, {**_held_params(claim), **lease}).rowcount
-    if renewed != 1:
+    renewed = conn.execute(_RENEW_LEASE, {**_held_params(claim), **lease}).all()
+    if len(renewed) != 1:
         raise LeaseLostError(f"request {claim.request_id} attempt {claim.attempt} lost its lease")
-    return now
+    return Fenced(now, bool(renewed[0].cancel_requested))
+
+
+def cancel_held(conn: Connection, claim: Claim) -> None:
+    """End a held request on its cancel (SPEC 1.9), in the fenced transaction: committed
+    chunks stay, the rest leaves the backlog unprocessed."""
+    drop_remaining(conn, claim.company_id, claim.request_id, claim.total)
+    conn.execute(_CANCEL_HELD, {**_held_params(claim), "finished_at": utcnow()})
+
+
+def drop_remaining(conn: Connection, company_id: int, request_id: int, total: int) -> None:
+    """Uncount the records of a request that ends before processing them (cancel, SPEC 1.9):
+    its `total` minus the `done` the row holds, read in the same statement. Run it before
+    the statement that ends the request, in the same transaction."""
+    conn.execute(
+        _SHRINK_BACKLOG,
+        {"backlog_company": company_id, "request_id": request_id, "done": total},
+    )
 
 
 def advance(
@@ -254,6 +290,12 @@ def advance(
                 for error in errors
             ],
         )
+    # The records this call processed leave the company's backlog (itg/storage/backlog.py):
+    # `done` minus what the row said, read in the same statement.
+    conn.execute(
+        _SHRINK_BACKLOG,
+        {"backlog_company": claim.company_id, "request_id": claim.request_id, "done": done},
+    )
     values: dict[str, object] = {**_held_params(claim), "done": done, "failed": failed}
     if done < claim.total:
         conn.execute(_ADVANCE, values)
@@ -336,7 +378,15 @@ _HELD_BY_PARAMS = and_(
     requests.c.status == PROCESSING,
 )
 _RENEW_LEASE = (
-    update(requests).where(_HELD_BY_PARAMS).values(lease_expires_at=bindparam("lease_expires_at"))
+    update(requests)
+    .where(_HELD_BY_PARAMS)
+    .values(lease_expires_at=bindparam("lease_expires_at"))
+    .returning(requests.c.cancel_requested)
+)
+_CANCEL_HELD = (
+    update(requests)
+    .where(_HELD_BY_PARAMS)
+    .values(status=CANCELED, finished_at=bindparam("finished_at"), lease_expires_at=None)
 )
 _ADVANCE = (
     update(requests)
@@ -352,6 +402,21 @@ _FINISH = (
         status=bindparam("status"),
         finished_at=bindparam("finished_at"),
         lease_expires_at=None,
+    )
+)
+
+
+_SHRINK_BACKLOG = (
+    update(company_backlog)
+    .where(company_backlog.c.company_id == bindparam("backlog_company"))
+    .values(
+        pending_records=company_backlog.c.pending_records
+        - (
+            bindparam("done", type_=Integer)
+            - select(requests.c.done)
+            .where(requests.c.id == bindparam("request_id"))
+            .scalar_subquery()
+        )
     )
 )
 

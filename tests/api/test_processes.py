@@ -20,7 +20,7 @@ from tests.errors import error_body
 GOOD = {"codigo": "CC1", "nome": "Administrativo"}
 NO_NAME = {"codigo": "CC9"}  # a new cost center without its name: `Campo obrigatório: nome`
 LIMIT_MESSAGE = "limit must be between 1 and 500"
-STATUS_MESSAGE = "status must be one of queued, processing, done, warning, error"
+STATUS_MESSAGE = "status must be one of queued, processing, done, warning, error, canceled"
 ROUTE_MESSAGE = (
     "route must be one of people, absences, paymentDate, anticipate, subsidiaries, "
     "costcenter, users"

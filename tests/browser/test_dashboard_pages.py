@@ -105,7 +105,7 @@ def test_refused_filters_are_the_json_errors_of_processes(client, tenant):
     assert_json_error(
         client.get("/dashboard?status=finished", headers=tenant.headers),
         400,
-        "status must be one of queued, processing, done, warning, error",
+        "status must be one of queued, processing, done, warning, error, canceled",
     )
     assert_json_error(
         client.get("/dashboard?cursor=zz", headers=tenant.headers), 400, "Invalid cursor"

@@ -2,17 +2,21 @@
 
 `send` splits records into requests of at most 1000 records and 1 MiB of JSON, posts them in
 order and returns what each one got; `process` reads the Integration Process Monitor; `wait`
-polls it until the process reaches a final status.
+polls it until the process reaches a final status; `cancel` asks to stop a process (SPEC 1.9).
 
-Retries wait `backoff * 2**n` seconds (or the server's `Retry-After` seconds instead), at
-most `max_backoff`, and happen at most `retries` times. They never store a request twice:
-- GET (the monitor) is idempotent: it is retried on any network error, on 429 and on 5xx.
-- POST is sent again only when the server cannot have stored it: the connection was never
-  made (connect error or timeout, pool timeout), it broke while the request was still being
-  written, or the server answered 429, 500 or 503 (an error answer stores nothing, SPEC 1.4).
-  A POST that was fully written and then lost its answer (read timeout, dropped connection,
-  truncated body), or that a gateway answered with 502/504, may have been stored. It is not
-  sent again, and the error says so. A request that got a 200 is never sent again.
+Every request of `send` carries an `Idempotency-Key` (SPEC 1.8): a fresh random one, or
+`<key_prefix>-<n>` for the request at 0-based position n of the records, reused on every retry
+of that request. The server stores a request at most once per key and answers a repeat with the
+original answer, so a retry never stores a request twice.
+
+Retries wait `backoff * 2**n` seconds, at most `max_backoff`, or the server's `Retry-After`
+seconds when it sends them (honoured as given); they happen at most `retries` times.
+- GET (the monitor) and the keyed POSTs of `send` are retried on any network error (a lost
+  answer included), on 429 and on 5xx.
+- The cancel POST carries no key. It is sent again only when the server cannot have acted on
+  it: the connection was never made or broke while the request was still being written, or the
+  server answered 429, 500 or 503 (an error answer changes nothing, SPEC 1.4).
+- A request that got a 200 is never sent again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import os
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -36,8 +41,9 @@ log = logging.getLogger("itg.client")
 
 MAX_RECORDS = 1000
 MAX_BODY_BYTES = 1_048_576
-FINAL_STATUSES = frozenset({"done", "warning", "error"})
-_POST_RETRY_STATUSES = frozenset({429, 500, 503})
+FINAL_STATUSES = frozenset({"done", "warning", "error", "canceled"})
+_UNKEYED_POST_RETRY_STATUSES = frozenset({429, 500, 503})
+KEY_PREFIX_MAX = 200  # room for "-<n>" within the 255 characters of a key (SPEC 1.8)
 # Errors raised before the whole request was written: the server cannot have stored it.
 _UNSENT: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
@@ -92,6 +98,7 @@ class Accepted:
     message: str
     first_index: int  # position, in the records given to send(), of the request's first record
     count: int
+    replayed: bool = False  # the server had already accepted this request (same key)
 
 
 def check_route(route: str) -> None:
@@ -103,7 +110,7 @@ def check_route(route: str) -> None:
 
 
 def is_final(report: Mapping[str, Any]) -> bool:
-    """Anything but done/warning/error (queued, processing, unknown) counts as unfinished."""
+    """Anything but done/warning/error/canceled (queued, processing, unknown) is unfinished."""
     return report.get("status") in FINAL_STATUSES
 
 
@@ -121,6 +128,15 @@ def report_progress(report: Mapping[str, Any]) -> tuple[int, int | None]:
     progress = report.get("progress")
     progress = progress if isinstance(progress, dict) else {}
     return _int(progress.get("done")) or 0, _int(progress.get("total"))
+
+
+def check_key_prefix(prefix: str) -> None:
+    """A prefix that makes valid keys `prefix-<n>` (SPEC 1.8), or UsageError."""
+    if not 1 <= len(prefix) <= KEY_PREFIX_MAX or not all("!" <= c <= "~" for c in prefix):
+        raise UsageError(
+            f"the key prefix must be 1 to {KEY_PREFIX_MAX} visible ASCII characters"
+            f" (no spaces), got {prefix!r}"
+        )
 
 
 def split_requests(sizes: Sequence[int], max_records: int, max_body_bytes: int) -> Iterator[range]:
@@ -214,6 +230,7 @@ class Client:
         records: Sequence[Mapping[str, Any]],
         *,
         on_accepted: Callable[[Accepted], None] | None = None,
+        key_prefix: str | None = None,
     ) -> list[Accepted]:
         """Post `records` in order, in as many requests as the limits need; [] for no records.
 
@@ -221,25 +238,34 @@ class Client:
         object, or alone over the body limit) raises UnsendableRecordError before any request
         is made.
         `on_accepted` is called after each accepted request (before the next is sent).
+        `key_prefix` makes the idempotency keys `<key_prefix>-<n>` (n: the request's 0-based
+        position), so sending the same records again re-sends nothing already accepted.
         """
         check_route(route)
+        if key_prefix is not None:
+            check_key_prefix(key_prefix)
         parts = [self._serialise(index, record) for index, record in enumerate(records)]
         accepted: list[Accepted] = []
-        for batch in split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes):
+        batches = split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes)
+        for position, batch in enumerate(batches):
             body = b"[" + b",".join(parts[batch.start : batch.stop]) + b"]"
-            headers = {"Content-Type": "application/json"}
-            answer = self._request("POST", f"/{route}", content=body, headers=headers)
-            accepted.append(_accepted(answer, batch))
+            key = uuid.uuid4().hex if key_prefix is None else f"{key_prefix}-{position}"
+            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+            response = self._request("POST", f"/{route}", content=body, headers=headers)
+            replayed = response.headers.get("idempotent-replayed") == "true"
+            accepted.append(_accepted(_decode_answer(response), batch, replayed))
             if on_accepted is not None:
                 on_accepted(accepted[-1])
         return accepted
 
     def process(self, subunique: str) -> dict[str, Any]:
         """`GET /process?subunique=…`: the process report, as the server sent it."""
-        report = self._request("GET", "/process", params={"subunique": subunique})
-        if not isinstance(report, dict):
-            raise ItgTransportError(f"GET /process answered {type(report).__name__}, not an object")
-        return report
+        return _report(self._request("GET", "/process", params={"subunique": subunique}))
+
+    def cancel(self, subunique: str) -> dict[str, Any]:
+        """`POST /process/cancel?subunique=…` (SPEC 1.9): the process report at that moment,
+        with `cancel_requested`; ItgHttpError 409 when it had already finished."""
+        return _report(self._request("POST", "/process/cancel", params={"subunique": subunique}))
 
     def wait(
         self,
@@ -298,21 +324,23 @@ class Client:
             )
         return part
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request with the retry rules of the module docstring; the decoded JSON answer."""
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request with the retry rules of the module docstring; its successful answer."""
+        repeatable = method == "GET" or "Idempotency-Key" in kwargs.get("headers", {})
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                if attempt > self.retries or not _may_retry_error(method, exc):
-                    raise _transport_error(method, path, exc, attempt) from None
+                if attempt > self.retries or not _may_retry_error(repeatable, exc):
+                    raise _transport_error(method, path, exc, attempt, repeatable) from None
                 reason, delay = f"{type(exc).__name__}: {exc}", self._delay(attempt, None)
             else:
                 if response.is_success:
-                    return _decode_answer(method, path, response)
-                if attempt > self.retries or not _may_retry_status(method, response.status_code):
+                    return response
+                status = response.status_code
+                if attempt > self.retries or not _may_retry_status(repeatable, status):
                     raise _http_error(response)
                 retry_after = response.headers.get("retry-after")
                 reason, delay = f"HTTP {response.status_code}", self._delay(attempt, retry_after)
@@ -323,28 +351,37 @@ class Client:
             time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
-        delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        """The backoff, or the server's Retry-After as given (it knows when to come back)."""
         seconds = _int(retry_after)
-        return delay if seconds is None else min(self.max_backoff, float(seconds))
+        if seconds is not None and seconds >= 0:
+            return float(seconds)
+        return min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
 
 
-def _may_retry_error(method: str, exc: httpx.TransportError) -> bool:
+def _may_retry_error(repeatable: bool, exc: httpx.TransportError) -> bool:
     if isinstance(exc, _NEVER_RETRIED):
         return False
-    return method == "GET" or isinstance(exc, _UNSENT)
+    return repeatable or isinstance(exc, _UNSENT)
 
 
-def _may_retry_status(method: str, status: int) -> bool:
-    if method == "GET":
+def _may_retry_status(repeatable: bool, status: int) -> bool:
+    if repeatable:
         return status == 429 or status >= 500
-    return status in _POST_RETRY_STATUSES
+    return status in _UNKEYED_POST_RETRY_STATUSES
 
 
-def _transport_error(method: str, path: str, exc: Exception, attempts: int) -> ItgTransportError:
+def _transport_error(
+    method: str, path: str, exc: Exception, attempts: int, repeatable: bool
+) -> ItgTransportError:
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     text = f"{method} {path} failed{tries}: {type(exc).__name__}: {str(exc) or 'no detail'}"
     if method == "POST" and not isinstance(exc, _UNSENT + _NEVER_RETRIED):
-        text += " (the request was sent, so it may have been accepted; check before sending again)"
+        text += (
+            " (the request may have been accepted: sending it again with the same"
+            " idempotency key is safe)"
+            if repeatable
+            else " (the request was sent, so it may have been acted on)"
+        )
     return ItgTransportError(text)
 
 
@@ -369,17 +406,31 @@ def _http_error(response: httpx.Response) -> ItgHttpError:
         return ItgHttpError(status, response.reason_phrase or "HTTP error")
 
 
-def _decode_answer(method: str, path: str, response: httpx.Response) -> Any:
+def _decode_answer(response: httpx.Response) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        lost = " (the request was accepted; do not send it again)" if method == "POST" else ""
+        request = response.request
+        lost = (
+            " (the request was accepted; do not send it again)" if request.method == "POST" else ""
+        )
         raise ItgTransportError(
-            f"{method} {path} answered {response.status_code} with a body that is not JSON{lost}"
+            f"{request.method} {request.url.path} answered {response.status_code}"
+            f" with a body that is not JSON{lost}"
         ) from None
 
 
-def _accepted(answer: Any, batch: range) -> Accepted:
+def _report(response: httpx.Response) -> dict[str, Any]:
+    report = _decode_answer(response)
+    if not isinstance(report, dict):
+        request = response.request
+        raise ItgTransportError(
+            f"{request.method} {request.url.path} answered {type(report).__name__}, not an object"
+        )
+    return report
+
+
+def _accepted(answer: Any, batch: range, replayed: bool) -> Accepted:
     keys = ("company", "unique", "subunique", "message")
     if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) for k in keys):
         raise ItgTransportError(f"unexpected answer to an accepted request: {answer!r:.200}")
@@ -390,6 +441,7 @@ def _accepted(answer: Any, batch: range) -> Accepted:
         message=answer["message"],
         first_index=batch.start,
         count=len(batch),
+        replayed=replayed,
     )
 
 

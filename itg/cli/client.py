@@ -25,6 +25,7 @@ from itg.client import (
     Accepted,
     Client,
     ClientError,
+    ItgHttpError,
     check_route,
     is_final,
     report_errors,
@@ -75,6 +76,15 @@ def send_command(
     watch: Annotated[
         bool, typer.Option("--watch", help="Follow the requests, then print the failed records.")
     ] = False,
+    key_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--key-prefix",
+            metavar="P",
+            help="Idempotency keys P-0, P-1, … (one per request, in file order): sending the "
+            "same FILE again with the same P re-sends nothing already accepted.",
+        ),
+    ] = None,
     timeout: TimeoutOption = None,
     url: UrlOption = None,
     username: UsernameOption = None,
@@ -83,6 +93,10 @@ def send_command(
     """Send the records of FILE to ROUTE in requests of at most 1000 records and 1 MiB.
 
     Prints one subunique per request, in order; --watch then follows them with progress bars.
+
+    Every request carries an idempotency key, reused when it is retried; with --key-prefix the
+    keys are P-<n>, so a send that was interrupted can be run again as it was: the requests
+    already accepted get their first answer back (noted on stderr) instead of being stored twice.
 
     With --watch, the failed records are printed in a table once every request has finished.
 
@@ -99,10 +113,12 @@ def send_command(
     def show(item: Accepted) -> None:
         accepted.append(item)
         typer.echo(item.subunique)
+        if item.replayed:
+            typer.echo(f"{item.subunique}: already accepted, not stored again", err=True)
 
     with _client_errors(), Client(url, username, password) as client:
         try:
-            client.send(route, records, on_accepted=show)
+            client.send(route, records, on_accepted=show, key_prefix=key_prefix)
         except ClientError as exc:
             if not accepted:
                 raise
@@ -164,6 +180,41 @@ def watch_command(
     """
     with _client_errors(), Client(url, username, password) as client:
         raise typer.Exit(_follow(client, list(dict.fromkeys(subuniques)), timeout))
+
+
+def cancel_command(
+    subuniques: Annotated[
+        list[str], typer.Argument(metavar="SUBUNIQUE...", help="Subuniques of requests.")
+    ],
+    url: UrlOption = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
+) -> None:
+    """Cancel processes (SPEC 1.9): a queued one at once, a processing one at its next chunk.
+
+    Prints one line per process: its status after the cancel (`canceled`, or `processing`
+    while the worker finishes its chunk), or why it was refused (e.g. "Process already
+    finished").
+
+    Exit status 0: every cancel was accepted.
+
+    Exit status 1: some cancel was refused (not found, already finished).
+
+    Exit status 2: usage error, transport error.
+    """
+    refused = 0
+    with _client_errors(), Client(url, username, password) as client:
+        for subunique in dict.fromkeys(subuniques):
+            try:
+                report = client.cancel(subunique)
+            except ItgHttpError as exc:
+                if exc.status not in (404, 409):
+                    raise
+                typer.echo(f"{subunique}: {exc}", err=True)
+                refused += 1
+                continue
+            typer.echo(f"{subunique}: {report.get('status')}")
+    raise typer.Exit(1 if refused else 0)
 
 
 @contextmanager

@@ -37,6 +37,7 @@ app.add_typer(admin.period_app, name="period")
 app.command("send")(client_commands.send_command)
 app.command("status")(client_commands.status_command)
 app.command("watch")(client_commands.watch_command)
+app.command("cancel")(client_commands.cancel_command)
 
 
 def main(argv: Sequence[str] | None = None, *, worker_hooks: WorkerHooks | None = None) -> None:

@@ -95,11 +95,21 @@ def runner(cwd: Path, base: dict[str, str]) -> Callable[..., Run]:
 
 
 @pytest.fixture
-def itg(tmp_path: Path, itg_env: dict[str, str], server: Server) -> Callable[..., Run]:
+def itg_for(tmp_path: Path, itg_env: dict[str, str]) -> Callable[[Server], Callable[..., Run]]:
+    """`itg_for(server)`: the `itg` command with ITG_URL/ITG_USERNAME/ITG_PASSWORD of it."""
+
+    def for_server(server: Server) -> Callable[..., Run]:
+        creds = server.credentials
+        env = {"ITG_URL": server.base_url, "ITG_USERNAME": creds.username}
+        return runner(tmp_path, {**itg_env, **env, "ITG_PASSWORD": creds.password})
+
+    return for_server
+
+
+@pytest.fixture
+def itg(itg_for: Callable[[Server], Callable[..., Run]], server: Server) -> Callable[..., Run]:
     """The `itg` command with ITG_URL/ITG_USERNAME/ITG_PASSWORD of a running server."""
-    creds = server.credentials
-    env = {"ITG_URL": server.base_url, "ITG_USERNAME": creds.username}
-    return runner(tmp_path, {**itg_env, **env, "ITG_PASSWORD": creds.password})
+    return itg_for(server)
 
 
 @pytest.fixture

@@ -22,9 +22,6 @@ ACCEPTED = {"company": "a000101", "unique": "bd751350", "subunique": "c01de0cc",
 OK = reply(200, orjson.dumps(ACCEPTED))
 REPORT = {"status": "done", "subunique": "c01de0cc", "progress": {"done": "1", "total": "1"}}
 RECORDS = [{"matricula": "1001"}, {"matricula": "1002"}]
-MAY_HAVE_BEEN_ACCEPTED = (
-    "(the request was sent, so it may have been accepted; check before sending again)"
-)
 
 
 def client_for(url: str, **options: float) -> Client:
@@ -85,38 +82,111 @@ def test_a_post_error_in_the_code_message_shape_is_not_retried(stub):
     ]
 
 
-def test_a_post_answered_200_is_not_sent_again_when_the_connection_drops_mid_answer(stub):
-    # Given a server that stores the request, starts its 200 and drops the connection
-    truncated = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n"
-    truncated += b'Connection: close\r\n\r\n{"company":"a0'
-    server = stub(truncated, OK)
+TRUNCATED_200 = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n"
+    b'Connection: close\r\n\r\n{"company":"a0'
+)
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        TRUNCATED_200,
+        DROP,
+        HANG,
+        reply(502, b"<html>gateway</html>", "text/html"),
+        reply(504, b"<html>gateway</html>", "text/html"),
+    ],
+    ids=["truncated-200", "dropped", "read-timeout", "gateway-502", "gateway-504"],
+)
+def test_a_post_whose_answer_was_lost_is_sent_again_with_the_same_key(stub, lost):
+    # Given a server whose first answer is lost (it may have stored the request), then answers
+    server = stub(lost, OK)
     # When records are sent
-    with client_for(server.url) as client, pytest.raises(ItgTransportError) as raised:
-        client.send("people", RECORDS)
-    # Then the request was sent exactly once, and the error says it may have been accepted
-    assert len(server.requests) == 1
-    assert str(raised.value).startswith("POST /people failed: RemoteProtocolError: ")
-    assert str(raised.value).endswith(MAY_HAVE_BEEN_ACCEPTED)
+    with client_for(server.url, timeout=0.5) as client:
+        accepted = client.send("people", RECORDS)
+    # Then the same body went twice under one idempotency key (SPEC 1.8), and was accepted
+    assert [r.body for r in server.requests] == [orjson.dumps(RECORDS)] * 2
+    keys = [r.headers["idempotency-key"] for r in server.requests]
+    assert keys[0] == keys[1]
+    assert accepted == [Accepted(**ACCEPTED, first_index=0, count=2)]
 
 
-def test_a_post_is_not_sent_again_when_the_connection_drops_after_it_was_read(stub):
-    server = stub(DROP, OK)
-    with client_for(server.url) as client, pytest.raises(ItgTransportError) as raised:
+def test_every_request_gets_its_own_fresh_key(stub):
+    server = stub(OK)
+    with client_for(server.url, max_records=1) as client:
         client.send("people", RECORDS)
-    assert len(server.requests) == 1
+        client.send("people", RECORDS)
+    keys = [r.headers["idempotency-key"] for r in server.requests]
+    assert len(keys) == 4
+    assert len(set(keys)) == 4
+    assert all(32 <= len(key) <= 255 and key.isascii() and key.isalnum() for key in keys)
+
+
+def test_a_key_prefix_names_the_keys_by_request_position(stub):
+    server = stub(OK)
+    with client_for(server.url, max_records=1) as client:
+        client.send("people", RECORDS, key_prefix="folha-2026-11")
+    assert [r.headers["idempotency-key"] for r in server.requests] == [
+        "folha-2026-11-0",
+        "folha-2026-11-1",
+    ]
+
+
+@pytest.mark.parametrize("prefix", ["", "com espaço", "tab\there", "x" * 201, "ação"])
+def test_a_key_prefix_that_cannot_make_valid_keys_is_refused_before_sending(stub, prefix):
+    server = stub(OK)
+    with client_for(server.url) as client, pytest.raises(UsageError) as raised:
+        client.send("people", RECORDS, key_prefix=prefix)
     assert str(raised.value) == (
-        "POST /people failed: RemoteProtocolError: Server disconnected without sending a "
-        f"response. {MAY_HAVE_BEEN_ACCEPTED}"
+        f"the key prefix must be 1 to 200 visible ASCII characters (no spaces), got {prefix!r}"
+    )
+    assert server.requests == []
+
+
+def test_a_replayed_answer_is_marked_as_such(stub):
+    server = stub(reply(200, orjson.dumps(ACCEPTED), Idempotent_Replayed="true"))
+    with client_for(server.url) as client:
+        accepted = client.send("people", RECORDS)
+    assert accepted == [Accepted(**ACCEPTED, first_index=0, count=2, replayed=True)]
+
+
+def test_a_post_that_lost_every_answer_says_a_retry_is_safe(stub):
+    server = stub(DROP)
+    with client_for(server.url, retries=1) as client, pytest.raises(ItgTransportError) as raised:
+        client.send("people", RECORDS)
+    assert len(server.requests) == 2
+    assert str(raised.value) == (
+        "POST /people failed after 2 attempts: RemoteProtocolError: Server disconnected "
+        "without sending a response. (the request may have been accepted: sending it again "
+        "with the same idempotency key is safe)"
     )
 
 
-def test_a_post_is_not_sent_again_after_a_read_timeout(stub):
-    server = stub(HANG, OK)
-    with client_for(server.url, timeout=0.3) as client, pytest.raises(ItgTransportError) as raised:
-        client.send("people", RECORDS)
-    assert len(server.requests) == 1
-    assert str(raised.value).startswith("POST /people failed: ReadTimeout: ")
-    assert str(raised.value).endswith(MAY_HAVE_BEEN_ACCEPTED)
+def test_a_cancel_carries_no_key_and_is_not_sent_again_once_it_was_read(stub):
+    server = stub(DROP, reply(200, orjson.dumps({**REPORT, "status": "canceled"})))
+    with client_for(server.url) as client, pytest.raises(ItgTransportError) as raised:
+        client.cancel("c01de0cc")
+    assert [(r.method, r.target) for r in server.requests] == [
+        ("POST", "/process/cancel?subunique=c01de0cc")
+    ]
+    assert "idempotency-key" not in server.requests[0].headers
+    assert str(raised.value) == (
+        "POST /process/cancel failed: RemoteProtocolError: Server disconnected without sending "
+        "a response. (the request was sent, so it may have been acted on)"
+    )
+
+
+def test_a_cancel_answers_the_report_or_the_refusal(stub):
+    canceled = {**REPORT, "status": "canceled", "cancel_requested": True}
+    finished = reply(409, b'{"error":{"code":409,"message":"Process already finished"}}')
+    server = stub(reply(200, orjson.dumps(canceled)), finished)
+    with client_for(server.url) as client:
+        assert client.cancel("c01de0cc") == canceled
+        with pytest.raises(ItgHttpError) as raised:
+            client.cancel("c01de0cc")
+    assert (raised.value.status, raised.value.message) == (409, "Process already finished")
+    assert len(server.requests) == 2
 
 
 def test_a_200_whose_body_is_not_json_is_reported_as_accepted_and_not_sent_again(stub):
@@ -156,6 +226,17 @@ def test_retries_are_bounded_and_end_with_the_last_answer(stub):
     assert len(server.requests) == 3
 
 
+def test_retry_after_is_honoured_even_beyond_the_longest_backoff(stub):
+    busy = reply(429, b'{"code":429,"message":"Too Many Records"}', Retry_After="1")
+    server = stub(busy, OK)
+    started = time.monotonic()
+    with client_for(server.url, max_backoff=0.01) as client:
+        client.send("people", RECORDS)
+    assert time.monotonic() - started >= 1.0
+    keys = [r.headers["idempotency-key"] for r in server.requests]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+
 def test_retry_after_replaces_the_backoff(stub):
     busy = reply(429, b'{"code":429,"message":"Too Many Requests"}', Retry_After="0")
     server = stub(busy, OK)
@@ -165,16 +246,6 @@ def test_retry_after_replaces_the_backoff(stub):
     assert time.monotonic() - started < 5.0  # not the 30 s backoff
     assert [a.subunique for a in accepted] == ["c01de0cc"]
     assert len(server.requests) == 2
-
-
-@pytest.mark.parametrize("status", [502, 504])
-def test_a_post_answered_by_a_gateway_error_is_not_sent_again(stub, status):
-    # A gateway's 502/504 may hide an upstream that stored the request
-    server = stub(reply(status, b"<html>gateway</html>", "text/html"), OK)
-    with client_for(server.url) as client, pytest.raises(ItgHttpError) as raised:
-        client.send("people", RECORDS)
-    assert raised.value.status == status
-    assert len(server.requests) == 1
 
 
 def test_a_get_is_retried_after_dropped_connections_and_5xx(stub, caplog):

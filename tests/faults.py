@@ -4,17 +4,20 @@ them through tests/crash/faulty_itg.py, which rebuilds them from `options()`."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from itg.api.hooks import IntakeHooks
 from itg.services.base import Service
 from itg.worker import WorkerHooks
 
 
 @dataclass(frozen=True)
-class FaultHooks(WorkerHooks):
+class FaultHooks(WorkerHooks, IntakeHooks):
     """The faults; all off by default."""
 
     # A chunk holding a record with this identifier raises inside its transaction, as a bug
@@ -26,6 +29,8 @@ class FaultHooks(WorkerHooks):
     # Writing the internal-error entries after repeated faults fails too, as when the payload
     # holds what storage refuses: the minimal ending of SPEC 3.4 runs.
     fail_error_entries: bool = False
+    # The server dies (SIGKILL) right after a write request committed, before its answer.
+    kill_after_store: bool = False
 
     def after_chunk_applied(self, service: Service, chunk: Sequence[tuple[int, Any]]) -> None:
         if self.chunk_delay_seconds:
@@ -40,6 +45,10 @@ class FaultHooks(WorkerHooks):
         if self.fail_error_entries:
             raise RuntimeError("injected fault: error entries")
 
+    def after_request_stored(self) -> None:
+        if self.kill_after_store:
+            os.kill(os.getpid(), signal.SIGKILL)
+
     def options(self) -> list[str]:
         """The options of tests/crash/faulty_itg.py that rebuild these hooks in another
         process."""
@@ -48,4 +57,6 @@ class FaultHooks(WorkerHooks):
             options += ["--fail-identifier", self.fail_identifier]
         if self.fail_error_entries:
             options.append("--fail-error-entries")
+        if self.kill_after_store:
+            options.append("--kill-after-store")
         return options

@@ -1,7 +1,8 @@
 """itg with faults injected into its workers, for the crash tests (SPEC 3.3–3.4).
 
     python -m tests.crash.faulty_itg [--fail-identifier ID] [--chunk-delay-seconds S]
-                                     [--fail-error-entries] -- <itg command and options>
+                                     [--fail-error-entries] [--kill-after-store]
+                                     -- <itg command and options>
 
 runs the real `itg serve` or `itg worker` (itg's own CLI, `itg.cli.main.main`) with
 `FaultHooks` (tests/faults.py) built from the options before `--` installed in its workers.
@@ -28,11 +29,13 @@ def parse(argv: Sequence[str]) -> tuple[FaultHooks, list[str]]:
     parser.add_argument("--fail-identifier", default="")
     parser.add_argument("--chunk-delay-seconds", type=float, default=0.0)
     parser.add_argument("--fail-error-entries", action="store_true")
+    parser.add_argument("--kill-after-store", action="store_true")
     options = parser.parse_args(argv[:split])
     hooks = FaultHooks(
         fail_identifier=options.fail_identifier,
         chunk_delay_seconds=options.chunk_delay_seconds,
         fail_error_entries=options.fail_error_entries,
+        kill_after_store=options.kill_after_store,
     )
     return hooks, list(argv[split + 1 :])
 

@@ -77,9 +77,9 @@ def test_the_readme_walkthrough_does_what_it_says(
 ):
     # Given the README's shell blocks: the server of terminal 1 (`make run`) is the test's
     section = walkthrough()
-    serve_block, first, second = fenced(section, "sh")
+    serve_block, first, second, third = fenced(section, "sh")
     assert serve_block.strip() == "make run"
-    script = first + second
+    script = first + second + third
     assert script.count(ADDRESS) == 1, "the README names its server's address once"
     # and a reader of the monitor of our own (the README resets integrador's password)
     reader = Credentials.of(
@@ -103,13 +103,14 @@ def test_the_readme_walkthrough_does_what_it_says(
     assert (done.returncode, done.stderr) == (0, ""), done
     outputs = json_values(done.stdout)
     posts = re.findall(r"^post (\w+) ", second, re.MULTILINE)
-    assert len(outputs) == 3 + len(posts), done.stdout
-    accepted_first, monitor_printed, accepted_second = (
+    assert len(outputs) == 3 + len(posts) + 3, done.stdout
+    accepted_first, monitor_printed, accepted_second, retried_and_canceled = (
         outputs[:2],
         outputs[2],
-        outputs[3:],
+        outputs[3:-3],
+        outputs[-3:],
     )
-    answers_shown, monitor_shown = fenced(section, "json")[:2]
+    answers_shown, monitor_shown, third_shown = fenced(section, "json")[:3]
 
     # The first block: the POSTs answer as shown, in one window of the README's company
     for answer, shown in zip(accepted_first, json_values(answers_shown), strict=True):
@@ -139,6 +140,13 @@ def test_the_readme_walkthrough_does_what_it_says(
     assert [(route, report["status"], report["data"]["errors"]) for route, report in outcomes] == [
         (route, "done", []) for route in posts
     ]
+
+    # The third block: one key sent twice is one request; a finished process is not canceled
+    first_answer, repeat, refused = retried_and_canceled
+    shown_answer, shown_repeat, shown_refusal = json_values(third_shown)
+    assert repeat == first_answer
+    assert first_answer["message"] == shown_answer["message"] == shown_repeat["message"]
+    assert refused == shown_refusal
 
 
 def test_the_readme_links_only_files_a_cloning_user_has():

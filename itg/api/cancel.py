@@ -84,7 +84,9 @@ def cancel_route_openapi() -> dict[str, Any]:
                     "name": "subunique",
                     "in": "query",
                     "description": "The process to cancel (trimmed; required)",
-                    "schema": {"type": "string", "examples": ["1f0c9a2e"]},
+                    "required": True,
+                    # Blank counts as not given (400 `subunique is required`).
+                    "schema": {"type": "string", "pattern": r"\S", "examples": ["1f0c9a2e"]},
                 },
                 *version_parameters(),
             ]

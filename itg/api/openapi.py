@@ -278,6 +278,11 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                         "parameters": {"subunique": "$response.body#/subunique"},
                         "description": "This request's page of the dashboard",
                     },
+                    "CancelProcess": {
+                        "operationRef": "#/paths/~1process~1cancel/post",
+                        "parameters": {"subunique": "$response.body#/subunique"},
+                        "description": "Cancel this request (SPEC 1.9)",
+                    },
                 },
             },
             **error_responses(
@@ -321,7 +326,12 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
         '1–255 visible ASCII characters (or the sf-string `"…"`), scoped to the company: '
         "a retry with the same key and body answers the original 200 again"
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+    # A bare key (not starting with a quote), or an sf-string of 1–255 characters whose `"`
+    # and `\` are escaped: exactly what itg/api/idempotency_key.py accepts.
+    "schema": {
+        "type": "string",
+        "pattern": r'^(?:[!#-~][!-~]{0,254}|"(?:[!#-\[\]-~]|\\[\\"]){1,255}")$',
+    },
 }
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "Retry-After": {

@@ -79,7 +79,12 @@ _RATE_WINDOW_SECONDS = 60
 # Built once (SQLAlchemy memoizes a statement's cache key on the object): inside the write lock
 # each costs its execution only, not its construction (issue 10).
 _LOCK_COMPANY = (
-    select(companies.c.id).where(companies.c.id == bindparam("company_id")).with_for_update()
+    select(companies.c.id)
+    .where(companies.c.id == bindparam("company_id"))
+    # FOR NO KEY UPDATE: accepts of one company queue on it, while the foreign-key checks of
+    # a worker's inserts (FOR KEY SHARE of the company) pass. With FOR UPDATE they waited,
+    # and a worker holding the company's backlog row then deadlocked with an accept.
+    .with_for_update(key_share=True)
 )
 _LATEST_WINDOW = (
     select(windows.c.id, windows.c.unique_code, windows.c.last_request_at)

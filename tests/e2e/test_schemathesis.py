@@ -53,6 +53,12 @@ NAMED_CHECKS = {
 }
 
 
+REJECTION_STATUSES = [
+    *("400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"),
+    "5xx",
+]  # schemathesis 4.32's default list (NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES) + 413
+
+
 def fuzzer_config(server: Server) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
@@ -65,7 +71,13 @@ def fuzzer_config(server: Server) -> SchemathesisConfig:
                     "password": server.credentials.password,
                 }
             },
-            "checks": {"enabled": True},
+            "checks": {
+                "enabled": True,
+                # schemathesis's statuses for a refused invalid request, plus 413: a body over
+                # ITG_MAX_BODY_BYTES (an array beyond maxItems can be) is refused before it is
+                # parsed (SPEC 1.4, check 2).
+                "negative_data_rejection": {"expected-statuses": REJECTION_STATUSES},
+            },
             "generation": {
                 "max-examples": EXAMPLES,
                 "deterministic": True,

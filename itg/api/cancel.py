@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from itg.api.context import ApiContext
+from itg.api.monitor import read_report
 from itg.api.openapi import error_responses, monitor_schema, version_parameters
 from itg.api.origin import refuse_cross_origin
 from itg.api.raw import query_value
 from itg.api.responses import ApiError, forbidden
 from itg.api.versioning import check_version
 from itg.errors import NotFoundError
-from itg.processes import queries, report
+from itg.processes import queries
 from itg.processes.visibility import PROCESS_NOT_FOUND
 from itg.storage.cancel import CancelOutcome, request_cancel
 from itg.storage.database import Database
@@ -45,15 +46,7 @@ def cancel_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]
         if outcome is CancelOutcome.CANCELED:
             ctx.metrics.process_canceled(process.route)
         # The monitor body (SPEC 1.6) right after the cancel committed.
-        body = await ctx.reads.run(
-            report.report_subunique,
-            ctx.db,
-            ctx.settings,
-            principal.company_id,
-            principal.company_code,
-            subunique,
-            ctx.finished_reports,
-        )
+        body = await read_report(ctx, principal, subunique)
         return Response(body, media_type="application/json")
 
     return cancel_process

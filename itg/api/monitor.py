@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from itg.api.auth import Principal
 from itg.api.context import ApiContext
 from itg.api.raw import query_value
 from itg.api.responses import ApiError
@@ -24,15 +25,7 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
         if subunique:
             body = ctx.finished_reports.body(principal.company_id, subunique)
             if body is None:
-                body = await ctx.reads.run(
-                    report.report_subunique,
-                    ctx.db,
-                    ctx.settings,
-                    principal.company_id,
-                    principal.company_code,
-                    subunique,
-                    ctx.finished_reports,
-                )
+                body = await read_report(ctx, principal, subunique)
         elif unique:
             # Read and checked (404/410) before the first byte; then streamed from storage in
             # batches, so the window's size does not decide the server's memory (SPEC 1.6).
@@ -52,3 +45,16 @@ def process_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
         return Response(body, media_type="application/json")
 
     return get_process
+
+
+async def read_report(ctx: ApiContext, principal: Principal, subunique: str) -> bytes:
+    """The monitor body of one process, read from storage (404/410 raised as in SPEC 1.6)."""
+    return await ctx.reads.run(
+        report.report_subunique,
+        ctx.db,
+        ctx.settings,
+        principal.company_id,
+        principal.company_code,
+        subunique,
+        ctx.finished_reports,
+    )

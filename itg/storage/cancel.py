@@ -2,7 +2,7 @@
 
 A queued request ends at once; a processing one is only marked, and its worker ends it at
 its next chunk boundary (itg/storage/queue.py `fence_chunk`, `cancel_held`). The row is
-locked first (`FOR UPDATE` on PostgreSQL; SQLite's writer lock holds the whole database), so
+locked first (`FOR NO KEY UPDATE` on PostgreSQL; SQLite's writer lock holds the whole database), so
 a cancel and a chunk never interleave: a cancel racing the final chunk either lands before
 it (the worker sees it and ends the request `canceled`) or after it (409).
 """
@@ -31,7 +31,9 @@ def request_cancel(db: Database, request_id: int) -> CancelOutcome:
         row = conn.execute(
             select(requests.c.company_id, requests.c.status, requests.c.total)
             .where(requests.c.id == request_id)
-            .with_for_update()
+            # FOR NO KEY UPDATE, as an UPDATE itself locks: the foreign-key checks of rows
+            # referencing the request (its error entries) are not held up by it.
+            .with_for_update(key_share=True)
         ).one()
         if row.status == QUEUED:
             # Before the status changes: the backlog loses what the row says is left.

@@ -153,6 +153,8 @@ requests = Table(
     Column("fingerprint", String(100), nullable=True),
     # SPEC 1.9: a cancel was asked; the worker ends the request at its next chunk boundary.
     Column("cancel_requested", Boolean, nullable=False, server_default=false()),
+    # SPEC 1.7: the X-Request-Id of the POST that stored it, for the worker's log lines (0005).
+    Column("http_request_id", String(128), nullable=True),
     UniqueConstraint("company_id", "subunique"),
     CheckConstraint(f"status IN ({_STATUS_LIST})", name="ck_requests_status"),
     CheckConstraint(

@@ -64,6 +64,10 @@ class Metrics:
         with self._lock:
             self._canceled[route] = self._canceled.get(route, 0) + 1
 
+    def webhook_delivery(self, outcome: str) -> None:
+        """A webhook event's attempt ended: `delivered`, `retried` or `failed` (SPEC 1.12)."""
+        # Counted once itg/metrics.py moves to prometheus_client (issue 14).
+
     def render(self, queue_depth: Mapping[str, int] | None) -> str:
         """The text exposition format; `queue_depth` None (storage unreachable) omits the
         gauge rather than failing the scrape, so the counters are still collected."""

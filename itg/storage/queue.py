@@ -44,6 +44,7 @@ from itg.storage.schema import (
     record_errors,
     request_payloads,
     requests,
+    windows,
 )
 from itg.timeutil import utcnow
 
@@ -63,6 +64,9 @@ class Claim:
     failed: int
     payload: bytes
     created_at: datetime  # when the request was accepted (its latency runs from here)
+    subunique: str = ""
+    unique: str = ""  # its window's code (SPEC 1.5)
+    http_request_id: str | None = None  # the X-Request-Id of the POST that stored it (SPEC 1.7)
 
 
 def claim_next(db: Database, lease_seconds: float) -> Claim | None:
@@ -187,8 +191,11 @@ def _take(
             if taken != 1:
                 return None
             row = conn.execute(
-                select(requests, companies.c.code, request_payloads.c.payload)
+                select(
+                    requests, companies.c.code, windows.c.unique_code, request_payloads.c.payload
+                )
                 .join(companies, companies.c.id == requests.c.company_id)
+                .join(windows, windows.c.id == requests.c.window_id)
                 .outerjoin(request_payloads)
                 .where(requests.c.id == request_id)
             ).one()
@@ -208,6 +215,9 @@ def _take(
         # A missing payload cannot be applied: it fails to decode, a fault like any other.
         payload=row.payload if row.payload is not None else b"",
         created_at=row.created_at,
+        subunique=row.subunique,
+        unique=row.unique_code,
+        http_request_id=row.http_request_id,
     )
 
 

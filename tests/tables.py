@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 
 from itg.domain.catalog import CatalogKind
+from itg.storage import backlog
 from itg.storage.catalogs import add_entry, lock_period
 from itg.storage.database import Database
 from itg.storage.schema import (
@@ -157,6 +158,9 @@ def store_backlog(
         conn.execute(
             insert(request_payloads), [{"request_id": id_, "payload": payload} for id_ in ids]
         )
+        # The queued half counts in the company's backlog, as the intake would have counted it.
+        queued = sum(1 for row in rows if row["status"] == "queued")
+        backlog.add_pending(conn, company_id, queued * records_per_request)
         if db.is_postgres:
             conn.exec_driver_sql("ANALYZE requests")
             conn.exec_driver_sql("ANALYZE request_payloads")

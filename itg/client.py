@@ -1,8 +1,10 @@
 """A small synchronous client for any server with the ITG2.0 contract (SPEC 1 and 4).
 
 `send` splits records into requests of at most 1000 records and 1 MiB of JSON, posts them in
-order and returns what each one got; `process` reads the Integration Process Monitor; `wait`
-polls it until the process reaches a final status; `cancel` asks to stop a process (SPEC 1.9).
+order and returns what each one got; `dry_run` sends them the same way with `?dry_run=true`
+and returns what the records would give, storing nothing (SPEC 1.11); `process` reads the
+Integration Process Monitor; `wait` polls it until the process reaches a final status; `cancel`
+asks to stop a process (SPEC 1.9).
 
 Every request of `send` carries an `Idempotency-Key` (SPEC 1.8): a fresh random one, or
 `<key_prefix>-<n>` for the request at 0-based position n of the records, reused on every retry
@@ -11,8 +13,8 @@ original answer, so a retry never stores a request twice.
 
 Retries wait `backoff * 2**n` seconds, at most `max_backoff`, or the server's `Retry-After`
 seconds when it sends them (honoured as given); they happen at most `retries` times.
-- GET (the monitor) and the keyed POSTs of `send` are retried on any network error (a lost
-  answer included), on 429 and on 5xx.
+- GET (the monitor), the keyed POSTs of `send` and the dry runs (they store nothing, so they
+  carry no key) are retried on any network error (a lost answer included), on 429 and on 5xx.
 - The cancel POST carries no key. It is sent again only when the server cannot have acted on
   it: the connection was never made or broke while the request was still being written, or the
   server answered 429, 500 or 503 (an error answer changes nothing, SPEC 1.4).
@@ -36,6 +38,7 @@ import orjson
 
 from itg import __version__
 from itg.errors import ConfigError, ItgError, UsageError
+from itg.outcomes import final_status
 
 log = logging.getLogger("itg.client")
 
@@ -84,6 +87,11 @@ class UnsendableRecordError(ClientError):
         self.index = index
 
 
+class DryRunUnsupported(ClientError):
+    """The server answered a dry run as an accepted request: it ignores `dry_run` (it is not
+    itg), so the records were stored and will be applied."""
+
+
 class WaitTimeout(ClientError):
     """A process did not reach a final status in time."""
 
@@ -99,6 +107,15 @@ class Accepted:
     first_index: int  # position, in the records given to send(), of the request's first record
     count: int
     replayed: bool = False  # the server had already accepted this request (same key)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a dry run of one request answered (SPEC 1.11), and which records it carried."""
+
+    report: dict[str, Any]  # {"company","dry_run","status","progress","data":{"errors"}}
+    first_index: int  # position, in the records given to dry_run(), of its first record
+    count: int
 
 
 def check_route(route: str) -> None:
@@ -258,6 +275,69 @@ class Client:
                 on_accepted(accepted[-1])
         return accepted
 
+    def dry_run(self, route: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Dry-run `records` (SPEC 1.11), split into requests like `send`; nothing is stored.
+
+        Returns one report shaped like the server's answer, over every request: `status` over
+        all records, `progress` summed, each error's `index` its position in `records`. A
+        record sees the records before it in its own request only: the requests are
+        independent dry runs, none applied.
+        """
+        checked = self.dry_run_requests(route, records)
+        total = sum(item.count for item in checked)
+        errors = [
+            {**error, "index": item.first_index + error["index"]}
+            if isinstance(error.get("index"), int)
+            else error
+            for item in checked
+            for error in report_errors(item.report)
+        ]
+        return {
+            "company": checked[0].report.get("company") if checked else None,
+            "dry_run": True,
+            "status": final_status(total, len(errors)).value,
+            "progress": {"done": str(total), "total": str(total)},
+            "data": {"errors": errors},
+        }
+
+    def dry_run_requests(
+        self,
+        route: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        on_checked: Callable[[Checked], None] | None = None,
+    ) -> list[Checked]:
+        """`POST /<route>?dry_run=true` for each request `send` would make of `records`, in
+        order; what each answered. `on_checked` is called after each one.
+
+        Raises DryRunUnsupported when a server answers as if the request had been accepted
+        (a server without dry runs ignores the parameter and stores the records).
+        """
+        check_route(route)
+        parts = [self._serialise(index, record) for index, record in enumerate(records)]
+        checked: list[Checked] = []
+        batches = split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes)
+        for batch in batches:
+            body = b"[" + b",".join(parts[batch.start : batch.stop]) + b"]"
+            response = self._request(
+                "POST",
+                f"/{route}",
+                params={"dry_run": "true"},
+                content=body,
+                headers={"Content-Type": "application/json"},
+                safe=True,
+            )
+            report = _report(response, stored=False)
+            if report.get("dry_run") is not True:
+                raise DryRunUnsupported(
+                    f"the server does not support dry runs: it accepted the request as "
+                    f"subunique {report.get('subunique')!r}, whose records will be applied"
+                )
+            checked.append(Checked(report, batch.start, len(batch)))
+            if on_checked is not None:
+                on_checked(checked[-1])
+        return checked
+
     def process(self, subunique: str) -> dict[str, Any]:
         """`GET /process?subunique=…`: the process report, as the server sent it."""
         return _report(self._request("GET", "/process", params={"subunique": subunique}))
@@ -324,9 +404,15 @@ class Client:
             )
         return part
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request with the retry rules of the module docstring; its successful answer."""
-        repeatable = method == "GET" or "Idempotency-Key" in kwargs.get("headers", {})
+    def _request(
+        self, method: str, path: str, *, safe: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One request with the retry rules of the module docstring; its successful answer.
+
+        `safe`: the request changes nothing on the server (a dry run), so it is repeatable.
+        """
+        keyed = "Idempotency-Key" in kwargs.get("headers", {})
+        repeatable = safe or method == "GET" or keyed
         attempt = 0
         while True:
             attempt += 1
@@ -334,7 +420,7 @@ class Client:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 if attempt > self.retries or not _may_retry_error(repeatable, exc):
-                    raise _transport_error(method, path, exc, attempt, repeatable) from None
+                    raise _transport_error(method, path, exc, attempt, keyed, safe) from None
                 reason, delay = f"{type(exc).__name__}: {exc}", self._delay(attempt, None)
             else:
                 if response.is_success:
@@ -371,15 +457,15 @@ def _may_retry_status(repeatable: bool, status: int) -> bool:
 
 
 def _transport_error(
-    method: str, path: str, exc: Exception, attempts: int, repeatable: bool
+    method: str, path: str, exc: Exception, attempts: int, keyed: bool, safe: bool = False
 ) -> ItgTransportError:
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     text = f"{method} {path} failed{tries}: {type(exc).__name__}: {str(exc) or 'no detail'}"
-    if method == "POST" and not isinstance(exc, _UNSENT + _NEVER_RETRIED):
+    if method == "POST" and not safe and not isinstance(exc, _UNSENT + _NEVER_RETRIED):
         text += (
             " (the request may have been accepted: sending it again with the same"
             " idempotency key is safe)"
-            if repeatable
+            if keyed
             else " (the request was sent, so it may have been acted on)"
         )
     return ItgTransportError(text)
@@ -406,13 +492,15 @@ def _http_error(response: httpx.Response) -> ItgHttpError:
         return ItgHttpError(status, response.reason_phrase or "HTTP error")
 
 
-def _decode_answer(response: httpx.Response) -> Any:
+def _decode_answer(response: httpx.Response, stored: bool = True) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         request = response.request
         lost = (
-            " (the request was accepted; do not send it again)" if request.method == "POST" else ""
+            " (the request was accepted; do not send it again)"
+            if stored and request.method == "POST"
+            else ""
         )
         raise ItgTransportError(
             f"{request.method} {request.url.path} answered {response.status_code}"
@@ -420,8 +508,8 @@ def _decode_answer(response: httpx.Response) -> Any:
         ) from None
 
 
-def _report(response: httpx.Response) -> dict[str, Any]:
-    report = _decode_answer(response)
+def _report(response: httpx.Response, stored: bool = True) -> dict[str, Any]:
+    report = _decode_answer(response, stored)
     if not isinstance(report, dict):
         request = response.request
         raise ItgTransportError(

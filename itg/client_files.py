@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,28 @@ class InputFileError(UsageError):
     """The FILE of `itg send` cannot be read as records (exit status 2, nothing sent)."""
 
 
+@dataclass(frozen=True)
+class NumberedRecords:
+    """The records of a file and, for JSON Lines and CSV, the line each one starts on (for
+    reports that point into the file; a JSON array gives none)."""
+
+    records: list[Record]
+    lines: list[int] | None
+
+    def line(self, index: int) -> int | None:
+        """The file line of the record at `index`, None when unknown."""
+        if self.lines is None or not 0 <= index < len(self.lines):
+            return None
+        return self.lines[index]
+
+
 def read_records(path: str, route: str) -> list[Record]:
     """The records of `path` (`-` for stdin) for `route`; at least one, or InputFileError."""
+    return read_numbered_records(path, route).records
+
+
+def read_numbered_records(path: str, route: str) -> NumberedRecords:
+    """`read_records` with the line of each record (JSON Lines and CSV)."""
     name = "<stdin>" if path == "-" else path
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -48,14 +69,14 @@ def read_records(path: str, route: str) -> list[Record]:
     kind = FORMATS.get(Path(path).suffix.lower()) if path != "-" else None
     kind = kind or sniff(text)
     if kind == "json":
-        records = _json_array(text, name)
+        numbered = NumberedRecords(_json_array(text, name), None)
     elif kind == "jsonl":
-        records = _json_lines(text, name)
+        numbered = _json_lines(text, name)
     else:
-        records = _csv(text, name, ARRAY_FIELDS.get(route, frozenset()))
-    if not records:
+        numbered = _csv(text, name, ARRAY_FIELDS.get(route, frozenset()))
+    if not numbered.records:
         raise InputFileError(f"{name}: no records in the file")
-    return records
+    return numbered
 
 
 def sniff(text: str) -> str:
@@ -91,8 +112,9 @@ def _json_array(text: str, name: str) -> list[Record]:
     return value
 
 
-def _json_lines(text: str, name: str) -> list[Record]:
+def _json_lines(text: str, name: str) -> NumberedRecords:
     records: list[Record] = []
+    lines: list[int] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -107,15 +129,17 @@ def _json_lines(text: str, name: str) -> list[Record]:
                 f"{name}, line {number}: a record must be a JSON object, not {_kind(record)}"
             )
         records.append(record)
-    return records
+        lines.append(number)
+    return NumberedRecords(records, lines)
 
 
-def _csv(text: str, name: str, array_fields: frozenset[str]) -> list[Record]:
+def _csv(text: str, name: str, array_fields: frozenset[str]) -> NumberedRecords:
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in header_line and "," not in header_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     records: list[Record] = []
+    lines: list[int] = []
     line = 1  # the line where the next row starts
     try:
         for row in reader:
@@ -131,9 +155,10 @@ def _csv(text: str, name: str, array_fields: frozenset[str]) -> list[Record]:
                 )
             else:
                 records.append(_row(header, row, array_fields))
+                lines.append(start)
     except csv.Error as exc:
         raise InputFileError(f"{name}, line {line}: malformed CSV: {exc}") from None
-    return records
+    return NumberedRecords(records, lines)
 
 
 def _header(row: list[str], name: str, line: int) -> list[str]:

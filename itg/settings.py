@@ -39,6 +39,12 @@ class Settings:
     # company and API process (0: off).
     max_pending_records: int = 1_000_000
     rate_per_second: float = 0.0
+    # Completion webhooks (SPEC 1.12): the delays between attempts (the last one repeats),
+    # how long after the event it is given up, each attempt's timeout, sends per process.
+    webhook_retry_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 3600.0, 10800.0)
+    webhook_give_up_seconds: float = 86_400.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_senders: int = 4
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -59,6 +65,16 @@ class Settings:
             max_connections=read.number("ITG_MAX_CONNECTIONS", 1000, int, minimum=1),
             max_pending_records=read.number("ITG_MAX_PENDING_RECORDS", 1_000_000, int, minimum=0),
             rate_per_second=read.number("ITG_RATE_PER_SECOND", 0.0, float, minimum=0),
+            webhook_retry_seconds=read.delays(
+                "ITG_WEBHOOK_RETRY_SECONDS", (5.0, 30.0, 120.0, 600.0, 3600.0, 10800.0)
+            ),
+            webhook_give_up_seconds=read.number(
+                "ITG_WEBHOOK_GIVE_UP_SECONDS", 86_400.0, float, minimum=0
+            ),
+            webhook_timeout_seconds=read.number(
+                "ITG_WEBHOOK_TIMEOUT_SECONDS", 10.0, float, minimum=0.1
+            ),
+            webhook_senders=read.number("ITG_WEBHOOK_SENDERS", 4, int, minimum=1),
         )
         return settings.with_overrides(**overrides)
 
@@ -94,6 +110,19 @@ class _Reader:
         if raw.upper() not in allowed:
             raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
         return raw.upper()
+
+    def delays(self, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        """Comma-separated seconds, each a finite number >= 0, at least one."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            values = tuple(float(part) for part in raw.split(","))
+        except ValueError:
+            raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+        if not all(math.isfinite(value) and value >= 0 for value in values):
+            raise ConfigError(f"{name} must be comma-separated seconds >= 0, got {raw!r}")
+        return values
 
     def number(
         self, name: str, default: Number, kind: Callable[[str], Number], *, minimum: float

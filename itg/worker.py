@@ -21,7 +21,7 @@ from itg.errors import LeaseLostError
 from itg.metrics import Metrics
 from itg.outcomes import RecordError
 from itg.processes.visibility import cutoffs
-from itg.services.base import ChunkContext, Service
+from itg.services.base import ChunkContext, Service, internal_error_identifier
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue, statistics
@@ -53,6 +53,10 @@ class WorkerHooks:
     def before_error_entries_commit(self) -> None:
         """Inside the transaction that fails a request's remaining records after repeated
         faults (SPEC 3.4), after its entries were written."""
+
+    def after_request_finished(self, claim: Claim) -> None:
+        """Right after the chunk transaction that gave the request its final status committed
+        (its webhook events with it, SPEC 1.12), before anything else."""
 
 
 NO_HOOKS = WorkerHooks()
@@ -149,6 +153,7 @@ class Worker:
             chunk = list(enumerate(records[done : done + self.settings.chunk_size], done))
             errors: list[RecordError] = []
             latency: float | None = None
+            final: str | None = None
             with self.db.write() as conn:
                 fenced = queue.fence_chunk(conn, claim, self.settings.lease_seconds)
                 if fenced.cancel_requested:
@@ -162,6 +167,8 @@ class Worker:
                     final = queue.advance(conn, claim, done, failed, errors)
                     latency = _latency(claim) if final else None
                     self.hooks.after_chunk_applied(service, chunk)
+            if final is not None or fenced.cancel_requested:
+                self.hooks.after_request_finished(claim)
             if fenced.cancel_requested:
                 self.metrics.process_canceled(claim.route)
                 log.info(
@@ -249,7 +256,9 @@ class Worker:
         for index in range(claim.done, claim.total):
             record = records[index] if index < len(records) else None
             errors.append(
-                RecordError(index, _identifier(service, record), (messages.INTERNAL_ERROR,))
+                RecordError(
+                    index, internal_error_identifier(service, record), (messages.INTERNAL_ERROR,)
+                )
             )
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
@@ -262,16 +271,6 @@ class Worker:
             removed = purge(self.db, cutoffs(self.settings, utcnow()).gone_by)
             if removed:
                 log.info("purged %s expired processes", removed)
-
-
-def _identifier(service: Service[Any] | None, record: object) -> str:
-    """A record's identifier for an internal-error entry, or "" when it cannot be had."""
-    if service is None or not isinstance(record, dict):
-        return ""
-    try:
-        return service.identifier(record)
-    except Exception:  # the record may be what broke the service
-        return ""
 
 
 def _latency(claim: Claim) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 
 from itg.api.hooks import IntakeHooks
 from itg.services.base import Service
+from itg.storage.queue import Claim
 from itg.worker import WorkerHooks
 
 
@@ -31,6 +32,9 @@ class FaultHooks(WorkerHooks, IntakeHooks):
     fail_error_entries: bool = False
     # The server dies (SIGKILL) right after a write request committed, before its answer.
     kill_after_store: bool = False
+    # The worker's process dies (SIGKILL) right after the transaction that gave a request its
+    # final status committed (and its webhook events, SPEC 1.12), before any delivery.
+    kill_after_finish: bool = False
 
     def after_chunk_applied(self, service: Service, chunk: Sequence[tuple[int, Any]]) -> None:
         if self.chunk_delay_seconds:
@@ -49,6 +53,10 @@ class FaultHooks(WorkerHooks, IntakeHooks):
         if self.kill_after_store:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    def after_request_finished(self, claim: Claim) -> None:
+        if self.kill_after_finish:
+            os.kill(os.getpid(), signal.SIGKILL)
+
     def options(self) -> list[str]:
         """The options of tests/crash/faulty_itg.py that rebuild these hooks in another
         process."""
@@ -59,4 +67,6 @@ class FaultHooks(WorkerHooks, IntakeHooks):
             options.append("--fail-error-entries")
         if self.kill_after_store:
             options.append("--kill-after-store")
+        if self.kill_after_finish:
+            options.append("--kill-after-finish")
         return options

@@ -28,6 +28,8 @@ from itg.api.processes import parse_list_query
 from itg.outcomes import STATUSES
 from itg.permissions import PROCESS_ROUTE, write_routes
 from itg.processes import listing
+from itg.storage import webhooks
+from itg.storage.schema import WEBHOOK_PENDING
 from itg.timeutil import iso
 
 ACTIVE_POLL_MS = 1000  # while something shown is unfinished
@@ -141,12 +143,22 @@ class DashboardPages:
         detail = listing.process_detail(
             self._ctx.db, self._ctx.settings, principal.company_id, subunique
         )
+        # Its completion webhooks (SPEC 1.12): one event per endpoint once it has finished.
+        deliveries = webhooks.deliveries_of_request(self._ctx.db, detail.process.id)
+        if not detail.process.finished:
+            poll_ms = ACTIVE_POLL_MS
+        elif any(event.status == WEBHOOK_PENDING for event in deliveries):
+            poll_ms = IDLE_POLL_MS  # finished; its deliveries are still being tried
+        else:
+            poll_ms = 0
         return self._render(
             "process.html",
             principal,
             process=detail.process,
             errors=detail.errors,
-            poll_ms=0 if detail.process.finished else ACTIVE_POLL_MS,
+            deliveries=deliveries,
+            poll_ms=poll_ms,
+            active_poll_ms=ACTIVE_POLL_MS,
         )
 
     def _render(self, template: str, principal: Principal, **context: Any) -> Response:

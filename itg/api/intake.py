@@ -21,11 +21,14 @@ from itg.api.idempotency_key import fingerprint, idempotency_key
 from itg.api.origin import refuse_cross_origin
 from itg.api.responses import ApiError, json_response
 from itg.api.versioning import check_version
+from itg.dry_run import rehearse
 from itg.services.base import Service
 from itg.storage.intake import Refused, accept_request
 
 ONE_MIB = 1_048_576
 RATE_LIMITED = "Rate limit exceeded"
+INVALID_DRY_RUN = "Invalid dry_run"
+DRY_RUN_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 REPLAYED_HEADERS = {"Idempotent-Replayed": "true"}
 
 log = logging.getLogger("itg.api")
@@ -80,6 +83,17 @@ def check_records(text: bytes, max_records: int) -> int:
     return len(records)
 
 
+def dry_run_requested(request: Request) -> bool:
+    """`?dry_run=` (SPEC 1.11): true/1/yes or false/0/no in any case, trimmed; blank or absent
+    is a real POST. Anything else is 400: a typo must not get its records applied."""
+    value = request.query_params.get("dry_run", "").strip().lower()
+    if not value:
+        return False
+    if value not in DRY_RUN_VALUES:
+        raise ApiError(400, INVALID_DRY_RUN)
+    return DRY_RUN_VALUES[value]
+
+
 def write_endpoint(
     ctx: ApiContext, service: Service[Any]
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -90,6 +104,7 @@ def write_endpoint(
         principal = await ctx.auth.authenticate(request, service.route)
         check_version(request)
         key = idempotency_key(request)  # right after Accept-Version (SPEC 1.8)
+        dry_run = dry_run_requested(request)  # a request-level check, before the rate limit
         wait = ctx.rate_limiter.admit(principal.company_id)  # before the body (SPEC 1.10)
         if wait is not None:
             raise ApiError(429, RATE_LIMITED, {"Retry-After": str(wait)})
@@ -98,6 +113,11 @@ def write_endpoint(
         # `body` (e.g. for a fingerprint of the request).
         text = json_text(body, declared_charset(request))
         total = check_records(text, settings.max_records)
+        if dry_run:  # SPEC 1.11: applied and rolled back; no backlog, no key, nothing stored
+            rehearsal = await run_in_threadpool(
+                rehearse, ctx.db, service, principal.company_id, text, settings.chunk_size
+            )
+            return Response(rehearsal.body(principal.company_code), media_type="application/json")
         try:
             accepted = await run_in_threadpool(
                 accept_request,

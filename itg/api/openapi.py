@@ -222,7 +222,7 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
         ),
         "tags": ["write services"],
         "openapi_extra": {
-            "parameters": [*version_parameters(), IDEMPOTENCY_KEY_PARAMETER],
+            "parameters": [*version_parameters(), IDEMPOTENCY_KEY_PARAMETER, DRY_RUN_PARAMETER],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -243,7 +243,9 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                 "description": (
                     "Accepted: stored durably, to be applied in the background (or, with "
                     "`Idempotent-Replayed: true`, the answer of the request first sent under "
-                    "this Idempotency-Key, byte for byte; nothing new stored)"
+                    "this Idempotency-Key, byte for byte; nothing new stored). With "
+                    "`?dry_run=true`: the records' outcome had they been applied now, nothing "
+                    "stored (SPEC 1.11)"
                 ),
                 "headers": {
                     "Idempotent-Replayed": {
@@ -253,12 +255,17 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                 },
                 "content": {
                     "application/json": {
-                        "schema": accepted_schema(accepted_message),
-                        "example": {
-                            "company": "a000101",
-                            "unique": "bd751350",
-                            "subunique": "c01de0cc",
-                            "message": accepted_message,
+                        "schema": {"anyOf": [accepted_schema(accepted_message), DRY_RUN_SCHEMA]},
+                        "examples": {
+                            "accepted": {
+                                "value": {
+                                    "company": "a000101",
+                                    "unique": "bd751350",
+                                    "subunique": "c01de0cc",
+                                    "message": accepted_message,
+                                }
+                            },
+                            "dry_run": {"summary": "With ?dry_run=true", "value": DRY_RUN_EXAMPLE},
                         },
                     }
                 },
@@ -293,8 +300,8 @@ def write_route_openapi(doc: RouteDoc, accepted_message: str, max_records: int) 
                         "`Request format must be an Array`, "
                         "`Request must contain at least one record`, "
                         f"`Request exceeds {max_records} records`, "
-                        "`Record at index <i> must be an object`, a malformed Authorization "
-                        "header or an unsupported Accept-Version",
+                        "`Record at index <i> must be an object`, `Invalid dry_run`, a malformed "
+                        "Authorization header or an unsupported Accept-Version",
                         "Request format must be an Array",
                     ),
                     413: (
@@ -333,6 +340,23 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
         "pattern": r'^(?:[!#-~][!-~]{0,254}|"(?:[!#-\[\]-~]|\\[\\"]){1,255}")$',
     },
 }
+# SPEC 1.11: validate without applying, on every write route.
+DRY_RUN_PARAMETER: dict[str, Any] = {
+    "name": "dry_run",
+    "in": "query",
+    "description": (
+        "`true`, `1` or `yes` (any case, trimmed): run every record rule against the company's "
+        "committed data and answer the outcome at once, storing nothing (no unique or "
+        "subunique; counts against the rate limit, not the backlog; an Idempotency-Key is "
+        "checked and otherwise ignored). `false`, `0`, `no`, blank or absent: a real POST. "
+        "Any other value is 400 `Invalid dry_run`."
+    ),
+    "schema": {
+        "type": "string",
+        "pattern": trimmed("[tT][rR][uU][eE]|1|[yY][eE][sS]|[fF][aA][lL][sS][eE]|0|[nN][oO]"),
+        "examples": ["true"],
+    },
+}
 RETRY_AFTER_HEADER: dict[str, Any] = {
     "Retry-After": {
         "description": "Whole seconds to wait before retrying (SPEC 1.2)",
@@ -362,6 +386,33 @@ CANCEL_REQUESTED_SCHEMA: dict[str, Any] = {
     "type": "boolean",
     "const": True,
     "description": "Present (and true) once a cancel was requested (SPEC 1.9)",
+}
+
+
+# SPEC 1.11: the 200 of a dry run; status, progress and errors as GET /process shows them.
+DRY_RUN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["company", "dry_run", "status", "progress", "data"],
+    "properties": {
+        "company": {"type": "string"},
+        "dry_run": {"type": "boolean", "const": True},
+        "status": {"type": "string", "enum": ["done", "warning", "error"]},
+        "progress": PROGRESS_SCHEMA,
+        "data": {
+            "type": "object",
+            "required": ["errors"],
+            "properties": {"errors": {"type": "array", "items": ERROR_ENTRY_SCHEMA}},
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+DRY_RUN_EXAMPLE: dict[str, Any] = {
+    "company": "a000101",
+    "dry_run": True,
+    "status": "warning",
+    "progress": {"done": "2", "total": "2"},
+    "data": {"errors": [{"identifier": "01012", "index": 1, "message": ["CPF já cadastrado."]}]},
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,15 +23,17 @@ from rich.text import Text
 from itg.cli.common import JsonOption, print_json
 from itg.client import (
     Accepted,
+    Checked,
     Client,
     ClientError,
     ItgHttpError,
+    check_key_prefix,
     check_route,
     is_final,
     report_errors,
     report_progress,
 )
-from itg.client_files import read_records
+from itg.client_files import NumberedRecords, read_numbered_records
 from itg.errors import ConfigError, UsageError
 
 Report = dict[str, Any]
@@ -85,6 +87,13 @@ def send_command(
             "same FILE again with the same P re-sends nothing already accepted.",
         ),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Dry run: report which records would fail, storing nothing (SPEC 1.11).",
+        ),
+    ] = False,
     timeout: TimeoutOption = None,
     url: UrlOption = None,
     username: UsernameOption = None,
@@ -100,14 +109,28 @@ def send_command(
 
     With --watch, the failed records are printed in a table once every request has finished.
 
-    Exit status 0: every request was accepted (with --watch: every record succeeded).
+    With --check, each request is dry-run instead (`?dry_run=true`): every record rule is run
+    against the company's data as committed now, nothing is stored, and the records that would
+    fail are printed in the --watch table (with their line in FILE for CSV and JSON Lines). A
+    record sees the records before it in its request, not those of earlier requests, nor
+    requests still queued on the server. --key-prefix is checked and ignored (a dry run needs
+    no key); --watch cannot be combined with it (there is nothing to follow).
 
-    Exit status 1: with --watch, some record failed.
+    Exit status 0: every request was accepted (with --watch: every record succeeded; with
+    --check: every record would succeed).
+
+    Exit status 1: with --watch, some record failed (with --check: would fail).
 
     Exit status 2: usage error (unknown route, malformed FILE), transport error, HTTP error.
     """
     check_route(route)
-    records = read_records(file, route)
+    if check:
+        if watch:
+            raise UsageError("--check stores nothing, so there is nothing to --watch")
+        if key_prefix is not None:
+            check_key_prefix(key_prefix)
+        _check(route, read_numbered_records(file, route), url, username, password)
+    records = read_numbered_records(file, route).records
     accepted: list[Accepted] = []
 
     def show(item: Accepted) -> None:
@@ -217,6 +240,44 @@ def cancel_command(
     raise typer.Exit(1 if refused else 0)
 
 
+def _check(
+    route: str,
+    numbered: NumberedRecords,
+    url: str | None,
+    username: str | None,
+    password: str | None,
+) -> NoReturn:
+    """`send --check`: dry-run every request of the file, print what would fail, exit."""
+    with _client_errors(), Client(url, username, password) as client:
+        checked = client.dry_run_requests(route, numbered.records)
+    console = _console()
+    failed = [
+        (str(number), error, _line(numbered, item, error))
+        for number, item in enumerate(checked, start=1)
+        for error in report_errors(item.report)
+    ]
+    console.print(Text(_check_summary(checked, len(failed))))
+    if failed:
+        lines = None if numbered.lines is None else [line for _, _, line in failed]
+        table = _error_table([(request, error) for request, error, _ in failed], "request", lines)
+        console.print(table)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _line(numbered: NumberedRecords, item: Checked, error: Report) -> int | None:
+    """The file line of a failed record of a dry-run request, None when unknown."""
+    index = error.get("index")
+    return numbered.line(item.first_index + index) if isinstance(index, int) else None
+
+
+def _check_summary(checked: Sequence[Checked], failed: int) -> str:
+    total = sum(item.count for item in checked)
+    return (
+        f"dry run, nothing stored: {_plural(len(checked), 'request')}, "
+        f"{_plural(total, 'record')}: {total - failed} would succeed, {failed} would fail"
+    )
+
+
 @contextmanager
 def _client_errors() -> Iterator[None]:
     """For the client commands, transport, HTTP and configuration errors share exit status 2
@@ -297,16 +358,28 @@ def _print_summary(console: Console, subunique: str, report: Report) -> None:
         console.print(_error_table([(str(pairs["subunique"]), error) for error in errors]))
 
 
-def _error_table(failed: list[tuple[str, Report]]) -> Table:
+def _error_table(
+    failed: list[tuple[str, Report]],
+    first: str = "subunique",
+    lines: Sequence[int | None] | None = None,
+) -> Table:
+    """The failed records: the request they came in (`first`: its subunique, or its number
+    for a dry run), their index in it, their line in the file when known (`lines`, one per
+    row), identifier and messages."""
     table = Table(title="Failed records", title_justify="left")
-    table.add_column("subunique")
+    table.add_column(first)
     table.add_column("index", justify="right")
+    if lines is not None:
+        table.add_column("line", justify="right")
     table.add_column("identifier")
     table.add_column("messages")
-    for subunique, error in failed:
+    for row, (request, error) in enumerate(failed):
         messages = error.get("message", error.get("mensage", ""))  # the public docs' misspelling
         text = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-        cells = (subunique, str(error.get("index", "")), str(error.get("identifier", "")), text)
+        cells = [request, str(error.get("index", ""))]
+        if lines is not None:
+            cells.append("" if lines[row] is None else str(lines[row]))
+        cells += [str(error.get("identifier", "")), text]
         table.add_row(*(Text(cell) for cell in cells))
     return table
 

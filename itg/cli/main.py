@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol, TypeGuard
 
 import typer
 
-from itg.cli import admin, server
+from itg.cli import admin, server, webhooks
 from itg.cli import client as client_commands
 from itg.errors import ItgError, UsageError
 
@@ -34,6 +34,7 @@ app.add_typer(admin.company_app, name="company")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.catalog_app, name="catalog")
 app.add_typer(admin.period_app, name="period")
+app.add_typer(webhooks.webhook_app, name="webhook")
 app.command("send")(client_commands.send_command)
 app.command("status")(client_commands.status_command)
 app.command("watch")(client_commands.watch_command)

@@ -72,6 +72,7 @@ def serve_command(
 
     from itg.api.app import create_app
     from itg.api.connections import KEEP_ALIVE_SECONDS, guarded_protocol
+    from itg.delivery import deliveries
     from itg.metrics import Metrics
     from itg.services.registry import SERVICES
     from itg.storage.database import open_database
@@ -112,7 +113,7 @@ def serve_command(
     try:
         # The workers run while the API serves; on SIGTERM uvicorn stops listening and lets
         # the open requests finish, then each worker finishes its chunk and releases its claim.
-        with pool:
+        with pool, deliveries(db, settings, metrics, enabled=workers > 0):  # SPEC 1.12
             server.run()
     finally:
         db.dispose()
@@ -124,6 +125,7 @@ def worker_command(
     database: DatabaseOption = None,
 ) -> None:
     """Run workers only (scale-out: many of these may share one PostgreSQL)."""
+    from itg.delivery import deliveries
     from itg.worker import WorkerPool
 
     _configure_logging()
@@ -138,7 +140,7 @@ def worker_command(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with pool:
+    with pool, deliveries(db, settings):  # SPEC 1.12: webhooks beside the workers
         logging.getLogger("itg.worker").info("%s worker(s) started", concurrency)
         while not stopping.wait(1.0):
             pass

@@ -126,6 +126,18 @@ class Service(Generic[Parsed]):
         return errors
 
 
+def internal_error_identifier(service: Service[Any] | None, record: object) -> str:
+    """A record's identifier for an internal-error entry (SPEC 3.4), or "" when it cannot be
+    had: the fault may be the route or the record itself (no service, not an object, or the
+    service failing on it)."""
+    if service is None or not isinstance(record, dict):
+        return ""
+    try:
+        return service.identifier(record)
+    except Exception:  # the record may be what broke the service
+        return ""
+
+
 def key_text(record: Record, field: str) -> str:
     """A key field as sent, for error identifiers (SPEC 2.1; see `identifier_text`)."""
     return identifier_text(record.get(field))

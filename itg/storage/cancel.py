@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 
-from itg.storage import queue
+from itg.storage import queue, webhooks
 from itg.storage.database import Database
 from itg.storage.schema import CANCELED, PROCESSING, QUEUED, requests
 from itg.timeutil import utcnow
@@ -48,6 +48,8 @@ def request_cancel(db: Database, request_id: int) -> CancelOutcome:
                     lease_expires_at=None,
                 )
             )
+            # The outbox, in the transaction that ends it (SPEC 1.12).
+            webhooks.enqueue_finished(conn, row.company_id, request_id)
             return CancelOutcome.CANCELED
         if row.status == PROCESSING:
             conn.execute(

@@ -56,6 +56,23 @@ class Database:
                 yield conn
 
     @contextmanager
+    def rehearsal(self) -> Iterator[Connection]:
+        """A write transaction that is always rolled back (a dry run, SPEC 1.11).
+
+        Taken exactly like `write` (the same lock and BEGIN IMMEDIATE on SQLite, so it queues
+        with the process's other writers and the other processes' alike); whatever the block
+        wrote, or however it ended, nothing is ever committed.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{_WRITE_OPTION: True})
+            with self._sqlite_writer:
+                transaction = conn.begin()
+                try:
+                    yield conn
+                finally:
+                    transaction.rollback()
+
+    @contextmanager
     def schema_change(self) -> Iterator[Connection]:
         """A write transaction for migrations: on SQLite with foreign keys not enforced.
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from itg.errors import LeaseLostError
 from itg.outcomes import RecordError, final_status
+from itg.storage import webhooks
 from itg.storage.database import Database
 from itg.storage.schema import (
     CANCELED,
@@ -271,6 +272,7 @@ def cancel_held(conn: Connection, claim: Claim) -> None:
     chunks stay, the rest leaves the backlog unprocessed."""
     drop_remaining(conn, claim.company_id, claim.request_id, claim.total)
     conn.execute(_CANCEL_HELD, {**_held_params(claim), "finished_at": utcnow()})
+    webhooks.enqueue_finished(conn, claim.company_id, claim.request_id)  # SPEC 1.12 outbox
 
 
 def drop_remaining(conn: Connection, company_id: int, request_id: int, total: int) -> None:
@@ -312,6 +314,7 @@ def advance(
         return None
     status = final_status(claim.total, failed)
     conn.execute(_FINISH, {**values, "status": status, "finished_at": utcnow()})
+    webhooks.enqueue_finished(conn, claim.company_id, claim.request_id)  # SPEC 1.12 outbox
     return status
 
 

@@ -347,3 +347,72 @@ advances = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("company_id", "cod_interno"),
 )
+
+# Completion webhooks (SPEC 1.12, migration 0006). An endpoint's secret is stored as it was
+# shown: every attempt is signed with it.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _company_fk(),
+    Column("url", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # What the transaction that finishes a request reads, even when nothing is registered.
+    Index("ix_webhook_endpoints_company", "company_id"),
+)
+
+WEBHOOK_PENDING = "pending"
+WEBHOOK_DELIVERED = "delivered"
+WEBHOOK_FAILED = "failed"
+# The partial index of events still to send, by due time; the claim says it in these words.
+WEBHOOK_PENDING_SQL = "status = 'pending'"
+
+# The outbox: one event per endpoint, written in the transaction that gives a process its
+# final status. Its body bytes are fixed then, identical on every retry.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column(
+        "endpoint_id",
+        Integer,
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _company_fk(),
+    Column("request_id", BigId, ForeignKey("requests.id", ondelete="SET NULL"), nullable=True),
+    Column("subunique", String(8), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("lease_expires_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    CheckConstraint(
+        "status IN ('pending', 'delivered', 'failed')", name="ck_webhook_events_status"
+    ),
+    Index("ix_webhook_events_company", "company_id", "id"),
+    Index("ix_webhook_events_endpoint", "endpoint_id"),
+    Index("ix_webhook_events_request", "request_id"),
+    Index(
+        "ix_webhook_events_due",
+        "next_attempt_at",
+        sqlite_where=text(WEBHOOK_PENDING_SQL),
+        postgresql_where=text(WEBHOOK_PENDING_SQL),
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column(
+        "event_id", BigId, ForeignKey("webhook_events.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("attempt", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)

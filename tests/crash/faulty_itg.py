@@ -2,6 +2,7 @@
 
     python -m tests.crash.faulty_itg [--fail-identifier ID] [--chunk-delay-seconds S]
                                      [--fail-error-entries] [--kill-after-store]
+                                     [--kill-after-finish]
                                      -- <itg command and options>
 
 runs the real `itg serve` or `itg worker` (itg's own CLI, `itg.cli.main.main`) with
@@ -30,12 +31,14 @@ def parse(argv: Sequence[str]) -> tuple[FaultHooks, list[str]]:
     parser.add_argument("--chunk-delay-seconds", type=float, default=0.0)
     parser.add_argument("--fail-error-entries", action="store_true")
     parser.add_argument("--kill-after-store", action="store_true")
+    parser.add_argument("--kill-after-finish", action="store_true")
     options = parser.parse_args(argv[:split])
     hooks = FaultHooks(
         fail_identifier=options.fail_identifier,
         chunk_delay_seconds=options.chunk_delay_seconds,
         fail_error_entries=options.fail_error_entries,
         kill_after_store=options.kill_after_store,
+        kill_after_finish=options.kill_after_finish,
     )
     return hooks, list(argv[split + 1 :])
 

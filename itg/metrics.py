@@ -1,111 +1,327 @@
-"""The figures behind `GET /metrics` (SPEC 1.7), kept in memory by this process.
+"""The figures behind `GET /metrics` (SPEC 1.7), through `prometheus_client`.
 
-Counters and the latency histogram are **per process**: the API of this process counts the
-requests it accepted, and the workers running in this process count the records they applied
-and observe the latency of the requests they finished. A deployment with several `itg serve`
-processes is scraped at each of them and summed by Prometheus. A standalone `itg worker` has
-no HTTP server, so what its workers count is not exposed anywhere; only the queue depth,
-read from the shared database at scrape time, is the same whichever process is scraped.
+Two modes, chosen by the library when it is first imported (its `values.ValueClass`):
+- **multiprocess** (`itg serve`, `itg worker`): `use_directory` points the library at a
+  directory shared by every itg process of the host (ITG_METRICS_DIR, default per database
+  under the temp dir) before anything imports it. Each process writes its counters to its own
+  files there, and a scrape of any process merges them all: one scrape per host covers its
+  API processes and its standalone workers. Counters of processes that exited stay (counters
+  never go back); the directory is meant to be wiped at host boot.
+- **single process** (the tests, a library user): each `Metrics` has a registry of its own,
+  so many apps in one interpreter do not count into each other.
 
-No client library: the text exposition format 0.0.4 is a few lines of formatting.
+The queue depth is not a counter of anyone's: it is read from the shared database at scrape
+time (a collector given the reading), and left out of the scrape when storage is down.
+
+`prometheus_client` is imported inside the functions: importing it picks the mode, so nothing
+may import it before `use_directory` ran (SPEC 6: nothing happens at import time).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import sys
+import tempfile
 import threading
-from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from itg.errors import ConfigError
+from itg.settings import Settings
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from prometheus_client import Counter, Histogram
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.registry import Collector, CollectorRegistry
+
+log = logging.getLogger("itg.metrics")
+
+# The text exposition format 0.0.4 (what `generate_latest` writes).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client at import
 LATENCY_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+# A claim is one short query; a chunk one transaction of up to ITG_CHUNK_SIZE records.
+CLAIM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+CHUNK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 QUEUE_STATUSES = ("queued", "processing")
+DELIVERY_OUTCOMES = ("delivered", "retried", "failed")
 
-_PER_PROCESS = "(this process only; scrape every itg serve, standalone itg worker is not exposed)"
+DepthReader = Callable[[], Mapping[str, int]]
+
+
+def default_directory(database_url: str) -> Path:
+    """`<temp dir>/itg-metrics-<hash of the database URL>`: the processes of one installation
+    share it, two installations on one host do not (the URL itself may hold a password)."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"itg-metrics-{digest}"
+
+
+def use_directory(directory: Path) -> None:
+    """Put this process in multiprocess mode over `directory` (created if missing).
+
+    Must run before `prometheus_client` is imported: the library reads the variable then, and
+    a process that counted in memory would silently be missing from every scrape.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    current = os.environ.get(MULTIPROC_VARIABLE)
+    values = sys.modules.get("prometheus_client.values")
+    if (values is not None and not values.ValueClass._multiprocess) or current not in (
+        None,
+        str(directory),
+    ):
+        raise ConfigError(
+            "prometheus_client was set up before the metrics directory; "
+            f"cannot use {directory} (set ITG_METRICS_DIR, not {MULTIPROC_VARIABLE})"
+        )
+    os.environ[MULTIPROC_VARIABLE] = str(directory)
+
+
+def multiprocess_directory() -> Path | None:
+    """The shared directory when the library counts in multiprocess mode, else None."""
+    from prometheus_client import values
+
+    if not values.ValueClass._multiprocess:
+        return None
+    return Path(os.environ[MULTIPROC_VARIABLE])
+
+
+@dataclass(frozen=True)
+class _Instruments:
+    """The library's metric objects. In multiprocess mode one set per process: two objects
+    of one series would each cache the value and overwrite each other's writes to the file."""
+
+    accepted: Counter
+    applied: Counter
+    failed: Counter
+    canceled: Counter
+    faults: Counter
+    deliveries: Counter
+    latency: Histogram
+    claim: Histogram
+    chunk: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None, buckets: tuple[float, ...]) -> _Instruments:
+        from prometheus_client import Counter, Histogram
+
+        def counter(name: str, doc: str, label: str = "route") -> Counter:
+            return Counter(name, doc, [label], registry=registry)
+
+        return cls(
+            accepted=counter("itg_requests_accepted", "Write requests accepted"),
+            applied=counter("itg_records_applied", "Records applied without error"),
+            failed=counter("itg_records_failed", "Records that failed with errors"),
+            canceled=counter("itg_processes_canceled", "Processes canceled (SPEC 1.9)"),
+            faults=counter("itg_faults", "Unexpected errors while applying a request (SPEC 3.4)"),
+            deliveries=counter(
+                "itg_webhook_deliveries", "Webhook delivery attempts by outcome", "outcome"
+            ),
+            latency=Histogram(
+                "itg_process_latency_seconds",
+                "Time from acceptance to final status",
+                buckets=buckets,
+                registry=registry,
+            ),
+            claim=Histogram(
+                "itg_claim_duration_seconds",
+                "Time of one claim query of a worker, whether it found work or not",
+                buckets=CLAIM_BUCKETS,
+                registry=registry,
+            ),
+            chunk=Histogram(
+                "itg_chunk_duration_seconds",
+                "Time of one chunk's transaction, records applied and committed",
+                ["route"],
+                buckets=CHUNK_BUCKETS,
+                registry=registry,
+            ),
+        )
+
+    def start_at_zero(self, routes: Iterable[str]) -> None:
+        """Known series exist from the start, so a rate over their first event is not lost."""
+        for route in routes:
+            for per_route in (self.accepted, self.applied, self.failed, self.canceled):
+                per_route.labels(route)
+            self.faults.labels(route)
+            self.chunk.labels(route)
+        for outcome in DELIVERY_OUTCOMES:
+            self.deliveries.labels(outcome)
+
+
+_shared_lock = threading.Lock()
+_shared: _Instruments | None = None
+
+
+def _shared_instruments(buckets: tuple[float, ...]) -> _Instruments:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            # No registry: the files are what a scrape reads (MultiProcessCollector).
+            _shared = _Instruments.create(None, buckets)
+        return _shared
 
 
 class Metrics:
-    """Thread-safe counters keyed by route and one histogram; `render` formats them."""
+    """This process's counters: `request_accepted` (API), `chunk_committed`,
+    `claim_duration`, `fault`, `process_canceled`, `webhook_delivery` (workers); `render` is
+    the scrape, `close` the process's exit."""
 
     def __init__(
         self, routes: Iterable[str] = (), buckets: tuple[float, ...] = LATENCY_BUCKETS
     ) -> None:
-        # Known routes start at 0, so a rate over a route's first request is not lost.
-        self._lock = threading.Lock()
-        self._accepted = dict.fromkeys(routes, 0)
-        self._applied = dict.fromkeys(routes, 0)
-        self._failed = dict.fromkeys(routes, 0)
-        self._canceled = dict.fromkeys(routes, 0)
-        self._buckets = buckets
-        self._bucket_counts = [0] * (len(buckets) + 1)  # per bucket, not cumulative; last: +Inf
-        self._latency_sum = 0.0
-        self._latency_count = 0
+        from prometheus_client import CollectorRegistry
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        self._directory = multiprocess_directory()
+        self._counted: Collector
+        if self._directory is None:
+            registry = CollectorRegistry()
+            self._instruments = _Instruments.create(registry, buckets)
+            self._counted = registry
+        else:
+            self._instruments = _shared_instruments(buckets)
+            path = str(self._directory)
+            # The library leaves MultiProcessCollector and mark_process_dead unannotated.
+            self._counted = MultiProcessCollector(None, path=path)  # type: ignore[no-untyped-call]
+        self._instruments.start_at_zero(routes)
+
+    @property
+    def directory(self) -> Path | None:
+        """The shared directory (multiprocess mode), or None."""
+        return self._directory
 
     def request_accepted(self, route: str) -> None:
         """A write request of `route` was committed by this process's API."""
-        with self._lock:
-            self._accepted[route] = self._accepted.get(route, 0) + 1
+        self._instruments.accepted.labels(route).inc()
 
     def chunk_committed(
-        self, route: str, applied: int, failed: int, latency_seconds: float | None = None
+        self,
+        route: str,
+        applied: int,
+        failed: int,
+        latency_seconds: float | None = None,
+        *,
+        chunk_seconds: float | None = None,
     ) -> None:
         """A worker committed a chunk; `latency_seconds` when it gave the request its final
-        status (finished_at − created_at)."""
-        with self._lock:
-            self._applied[route] = self._applied.get(route, 0) + applied
-            self._failed[route] = self._failed.get(route, 0) + failed
-            if latency_seconds is not None:
-                self._bucket_counts[bisect_left(self._buckets, latency_seconds)] += 1
-                self._latency_sum += latency_seconds
-                self._latency_count += 1
+        status (finished_at − created_at), `chunk_seconds` the chunk's transaction time."""
+        instruments = self._instruments
+        instruments.applied.labels(route).inc(applied)
+        instruments.failed.labels(route).inc(failed)
+        if latency_seconds is not None:
+            instruments.latency.observe(latency_seconds)
+        if chunk_seconds is not None:
+            instruments.chunk.labels(route).observe(chunk_seconds)
+
+    def claim_duration(self, seconds: float) -> None:
+        """A worker's claim query took `seconds` (SPEC 3.2)."""
+        self._instruments.claim.observe(seconds)
+
+    def fault(self, route: str) -> None:
+        """An attempt at a request of `route` raised an unexpected error (SPEC 3.4)."""
+        self._instruments.faults.labels(route).inc()
 
     def process_canceled(self, route: str) -> None:
         """A process of `route` became `canceled` here: by this API's cancel of a queued one,
         or by a worker at a chunk boundary (SPEC 1.9)."""
-        with self._lock:
-            self._canceled[route] = self._canceled.get(route, 0) + 1
+        self._instruments.canceled.labels(route).inc()
 
     def webhook_delivery(self, outcome: str) -> None:
         """A webhook event's attempt ended: `delivered`, `retried` or `failed` (SPEC 1.12)."""
-        # Counted once itg/metrics.py moves to prometheus_client (issue 14).
+        self._instruments.deliveries.labels(outcome).inc()
 
     def render(self, queue_depth: Mapping[str, int] | None) -> str:
         """The text exposition format; `queue_depth` None (storage unreachable) omits the
         gauge rather than failing the scrape, so the counters are still collected."""
-        with self._lock:
-            accepted, applied = dict(self._accepted), dict(self._applied)
-            failed, counts = dict(self._failed), list(self._bucket_counts)
-            canceled = dict(self._canceled)
-            latency_sum, latency_count = self._latency_sum, self._latency_count
-        lines: list[str] = []
-        _counter(lines, "itg_requests_accepted_total", "Write requests accepted", accepted)
-        _counter(lines, "itg_processes_canceled_total", "Processes canceled (SPEC 1.9)", canceled)
-        _counter(lines, "itg_records_applied_total", "Records applied without error", applied)
-        _counter(lines, "itg_records_failed_total", "Records that failed with errors", failed)
-        if queue_depth is not None:
-            name = "itg_queue_depth"
-            lines.append(f"# HELP {name} Requests by status, from the shared database")
-            lines.append(f"# TYPE {name} gauge")
-            for status in QUEUE_STATUSES:
-                lines.append(f'{name}{{status="{status}"}} {queue_depth.get(status, 0)}')
-        name = "itg_process_latency_seconds"
-        lines.append(f"# HELP {name} Time from acceptance to final status {_PER_PROCESS}")
-        lines.append(f"# TYPE {name} histogram")
-        cumulative = 0
-        for bound, count in zip((*self._buckets, None), counts, strict=True):
-            cumulative += count
-            le = "+Inf" if bound is None else repr(float(bound))
-            lines.append(f'{name}_bucket{{le="{le}"}} {cumulative}')
-        lines.append(f"{name}_sum {latency_sum!r}")
-        lines.append(f"{name}_count {latency_count}")
-        return "\n".join(lines) + "\n"
+        from prometheus_client import generate_latest
+
+        return generate_latest(_Scrape(self._counted, lambda: queue_depth)).decode()
+
+    def serve(self, host: str, port: int, queue_depth: DepthReader) -> MetricsServer:
+        """A /metrics HTTP server of its own on a thread (`itg worker --metrics-port`): the
+        same scrape as the API's, the queue depth read by `queue_depth` at each scrape."""
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        registry = CollectorRegistry()
+        registry.register(_Scrape(self._counted, _or_none(queue_depth)))
+        server, thread = start_http_server(port, host, registry)
+        return MetricsServer(server, thread)
+
+    def close(self) -> None:
+        """This process exits: its live gauges leave the shared directory (its counters stay)."""
+        if self._directory is not None:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid(), str(self._directory))  # type: ignore[no-untyped-call]
 
 
-def _counter(lines: list[str], name: str, help_text: str, values: Mapping[str, int]) -> None:
-    lines.append(f"# HELP {name} {help_text} {_PER_PROCESS}")
-    lines.append(f"# TYPE {name} counter")
-    for route in sorted(values):
-        lines.append(f'{name}{{route="{_escape(route)}"}} {values[route]}')
+@dataclass(frozen=True)
+class MetricsServer:
+    """A running `Metrics.serve`; `close` stops it."""
+
+    server: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
 
 
-def _escape(label_value: str) -> str:
-    return label_value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def process_metrics(settings: Settings, routes: Iterable[str]) -> Metrics:
+    """The metrics of an `itg serve` or `itg worker` process: multiprocess mode over
+    ITG_METRICS_DIR, or `default_directory` of its database."""
+    configured = settings.metrics_dir
+    use_directory(Path(configured) if configured else default_directory(settings.database_url))
+    return Metrics(routes)
+
+
+def _or_none(read: DepthReader) -> Callable[[], Mapping[str, int] | None]:
+    """`read`, answering None (and logging why) when storage cannot be read."""
+
+    def depth() -> Mapping[str, int] | None:
+        try:
+            return read()
+        except Exception:
+            log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
+            return None
+
+    return depth
+
+
+class _Scrape:
+    """One scrape: the counters (this process's registry, or every process's files) without
+    the `_created` series (per process, meaningless once merged), then the queue depth unless
+    it is unknown (None: storage unreachable)."""
+
+    def __init__(
+        self, counted: Collector, queue_depth: Callable[[], Mapping[str, int] | None]
+    ) -> None:
+        self._counted = counted
+        self._queue_depth = queue_depth
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        for metric in self._counted.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric
+        depth = self._queue_depth()
+        if depth is None:
+            return
+        gauge = GaugeMetricFamily(
+            "itg_queue_depth", "Requests by status, from the shared database", labels=["status"]
+        )
+        for status in QUEUE_STATUSES:
+            gauge.add_metric([status], depth.get(status, 0))
+        yield gauge

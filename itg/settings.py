@@ -39,6 +39,13 @@ class Settings:
     # company and API process (0: off).
     max_pending_records: int = 1_000_000
     rate_per_second: float = 0.0
+    # The directory shared by the itg processes of a host for GET /metrics (SPEC 1.7); None:
+    # one per database under the temp dir (itg/metrics.py).
+    metrics_dir: str | None = None
+    log_format: str = "text"  # text or json (SPEC 1.7): see itg/logs.py
+    # After SIGTERM, `itg serve` answers /readyz 503 this long before it stops accepting
+    # (a load balancer's time to notice; 0: no drain). See itg/cli/draining.py.
+    drain_seconds: float = 2.0
     # Completion webhooks (SPEC 1.12): the delays between attempts (the last one repeats),
     # how long after the event it is given up, each attempt's timeout, sends per process.
     webhook_retry_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 3600.0, 10800.0)
@@ -65,6 +72,9 @@ class Settings:
             max_connections=read.number("ITG_MAX_CONNECTIONS", 1000, int, minimum=1),
             max_pending_records=read.number("ITG_MAX_PENDING_RECORDS", 1_000_000, int, minimum=0),
             rate_per_second=read.number("ITG_RATE_PER_SECOND", 0.0, float, minimum=0),
+            metrics_dir=read.text("ITG_METRICS_DIR", "") or None,
+            log_format=read.choice("ITG_LOG_FORMAT", "TEXT", ("TEXT", "JSON")).lower(),
+            drain_seconds=read.number("ITG_DRAIN_SECONDS", 2.0, float, minimum=0),
             webhook_retry_seconds=read.delays(
                 "ITG_WEBHOOK_RETRY_SECONDS", (5.0, 30.0, 120.0, 600.0, 3600.0, 10800.0)
             ),

@@ -18,6 +18,7 @@ import orjson
 
 from itg.domain import messages
 from itg.errors import LeaseLostError
+from itg.logs import claim_context
 from itg.metrics import Metrics
 from itg.outcomes import RecordError
 from itg.processes.visibility import cutoffs
@@ -98,13 +99,27 @@ class Worker:
 
     def run_once(self, stop: threading.Event | None = None) -> bool:
         """Claim and process one request; False when the queue had nothing to claim."""
+        started = time.monotonic()
         claim = queue.claim_next(self.db, self.settings.lease_seconds)
+        self.metrics.claim_duration(time.monotonic() - started)
         if claim is None:
             return False
         self.process(claim, stop or threading.Event())
         return True
 
     def process(self, claim: Claim, stop: threading.Event) -> None:
+        # Every line about this claim carries its context, the POST's request id included
+        # (SPEC 1.7); cleared after, so the loop's own lines carry none.
+        with claim_context(
+            company=claim.company_code,
+            subunique=claim.subunique,
+            route=claim.route,
+            attempt=claim.attempt,
+            request_id=claim.http_request_id,
+        ):
+            self._process(claim, stop)
+
+    def _process(self, claim: Claim, stop: threading.Event) -> None:
         # One line per claim and per end of a claim: with the worker's pid, they show which
         # worker held which request when (the crash tests read them).
         log.info(
@@ -130,6 +145,7 @@ class Worker:
             # One traceback per attempt (SPEC 3.4); the retry waits, other companies go on.
             log.exception("request %s (attempt %s) failed", claim.request_id, claim.attempt)
         # Outside the handler, so that a later error is not chained to this one in the log.
+        self.metrics.fault(claim.route)
         self._after_fault(claim)
 
     def _apply(self, claim: Claim, stop: threading.Event) -> None:
@@ -154,6 +170,7 @@ class Worker:
             errors: list[RecordError] = []
             latency: float | None = None
             final: str | None = None
+            started = time.monotonic()
             with self.db.write() as conn:
                 fenced = queue.fence_chunk(conn, claim, self.settings.lease_seconds)
                 if fenced.cancel_requested:
@@ -180,7 +197,11 @@ class Worker:
                 )
                 return
             self.metrics.chunk_committed(
-                claim.route, len(chunk) - len(errors), len(errors), latency
+                claim.route,
+                len(chunk) - len(errors),
+                len(errors),
+                latency,
+                chunk_seconds=time.monotonic() - started,
             )
         log.info("request %s attempt %s finished", claim.request_id, claim.attempt)
         self._refresh_statistics()

@@ -58,23 +58,25 @@ PYTHON_M_ITG = (sys.executable, "-m", "itg")
 # working directory.
 ROOT = Path(__file__).resolve().parents[1]
 
-# The lines itg/worker.py logs when it claims a request and when its claim ends.
+# The lines itg/worker.py logs when it claims a request and when its claim ends (in text
+# format, with the request id of the POST after the logger's name: itg/logs.py).
+_WORKER = r" INFO itg\.worker(?: \[\S+\])?: request "
 _LOG_TIME = r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})"
 CLAIMED = re.compile(
-    _LOG_TIME + r" INFO itg\.worker: request (?P<request>\d+) \(company (?P<company>\w+)\) "
+    _LOG_TIME + _WORKER + r"(?P<request>\d+) \(company (?P<company>\w+)\) "
     r"attempt (?P<attempt>\d+) claimed at (?P<done>\d+)/(?P<total>\d+)$",
     re.MULTILINE,
 )
 FINISHED = re.compile(
-    _LOG_TIME + r" INFO itg\.worker: request (?P<request>\d+) attempt (?P<attempt>\d+) finished$",
+    _LOG_TIME + _WORKER + r"(?P<request>\d+) attempt (?P<attempt>\d+) finished$",
     re.MULTILINE,
 )
 RELEASED = re.compile(
-    _LOG_TIME + r" INFO itg\.worker: request (?P<request>\d+) attempt (?P<attempt>\d+) "
+    _LOG_TIME + _WORKER + r"(?P<request>\d+) attempt (?P<attempt>\d+) "
     r"released at (?P<done>\d+)/(?P<total>\d+)$",
     re.MULTILINE,
 )
-LEASE_LOST = re.compile(r"WARNING itg\.worker: request (?P<request>\d+): lease lost")
+LEASE_LOST = re.compile(r"WARNING itg\.worker(?: \[\S+\])?: request (?P<request>\d+): lease lost")
 
 
 def free_port() -> int:
@@ -89,6 +91,9 @@ def environment(database_url: str, **settings: object) -> dict[str, str]:
     `settings` become ITG_<NAME> (chunk_size=10 → ITG_CHUNK_SIZE=10)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ITG_")}
     env["ITG_DATABASE_URL"] = database_url
+    # No drain before a stop (SPEC 1.7) unless a test asks for one: it would add its seconds
+    # to every server the suite stops (tests/crash/test_readyz_drain.py sets its own).
+    env["ITG_DRAIN_SECONDS"] = "0"
     env.update({f"ITG_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 
@@ -278,7 +283,7 @@ class WorkerProcess(Process):
 @pytest.fixture
 def itg_env(tmp_path: Path) -> dict[str, str]:
     """The environment of every itg process of the test: its own SQLite file in tmp_path."""
-    return environment(f"sqlite:///{tmp_path / 'itg.db'}")
+    return environment(f"sqlite:///{tmp_path / 'itg.db'}", metrics_dir=tmp_path / "metrics")
 
 
 @pytest.fixture
@@ -345,6 +350,8 @@ class Itg:
     def env(self, **settings: object) -> dict[str, str]:
         """The environment of an itg process: this test's database, a short poll, and
         `settings` as ITG_<NAME> (lease_seconds=2 → ITG_LEASE_SECONDS=2)."""
+        # A metrics directory of the test's own: its scrapes count no other test's processes.
+        settings = {"metrics_dir": self.workdir / "metrics", **settings}
         return environment(self.database_url, poll_seconds=0.05, **settings)
 
     def run(self, *args: str) -> str:
@@ -396,11 +403,13 @@ class Itg:
         *,
         concurrency: int = 1,
         faults: FaultHooks | None = None,
+        args: Sequence[str] = (),
         **settings: object,
     ) -> list[WorkerProcess]:
-        """`count` worker processes started together, all running when this returns."""
+        """`count` worker processes started together, all running when this returns; `args`
+        are more options of `itg worker` (`--metrics-port`)."""
         launcher, env = self._launch(self.env(**settings), faults)
-        command = [*launcher, "worker", "--concurrency", str(concurrency)]
+        command = [*launcher, "worker", "--concurrency", str(concurrency), *args]
         started = []
         for _ in range(count):
             log_path = self._log_path("worker")

@@ -29,7 +29,10 @@ from itg.api.paths import LenientPaths
 from itg.api.probes import healthz_endpoint, metrics_endpoint
 from itg.api.processes import processes_endpoint, processes_route_openapi
 from itg.api.rate_limit import RateLimiter
+from itg.api.readiness import Readiness, readyz_endpoint, readyz_route_openapi
 from itg.api.reads import ReadThreads
+from itg.api.request_id import request_id_of, with_request_id
+from itg.logs import REQUEST_ID
 from itg.metrics import Metrics
 from itg.processes.report import FinishedReports
 from itg.services.registry import SERVICES
@@ -52,6 +55,12 @@ class ItgApp(FastAPI):
         return declare_basic_auth(super().openapi())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Every HTTP answer carries its request id, and every line logged for the request
+            # has it (SPEC 1.7); the hot routes pay one context variable and one header.
+            request_id = request_id_of(scope)
+            REQUEST_ID.set(request_id)  # this request's task's own context: no reset needed
+            send = with_request_id(send, request_id)
         if self.front is None:
             await self.framework(scope, receive, send)
         else:
@@ -69,6 +78,7 @@ def create_app(
     metrics: Metrics | None = None,
     wakeup: threading.Event | None = None,
     intake_hooks: IntakeHooks = NO_INTAKE_HOOKS,
+    readiness: Readiness | None = None,
 ) -> FastAPI:
     """The API over `db` (opened and disposed of by the caller).
 
@@ -113,6 +123,8 @@ def create_app(
         "/process": process_endpoint(ctx),
         "/healthz": healthz_endpoint(ctx),
         "/metrics": metrics_endpoint(ctx),
+        # `itg serve` drains through `readiness` on SIGTERM; without one, nothing drains.
+        "/readyz": readyz_endpoint(ctx, Readiness() if readiness is None else readiness),
     }
     app.add_api_route("/process", hot["/process"], methods=["GET"], **process_route_openapi())
     app.add_api_route(
@@ -123,6 +135,7 @@ def create_app(
     )
     register_dashboard(app, ctx)
     app.add_api_route("/healthz", hot["/healthz"], methods=["GET"], tags=["operations"])
+    app.add_api_route("/readyz", hot["/readyz"], methods=["GET"], **readyz_route_openapi())
     app.add_api_route(
         "/metrics",
         hot["/metrics"],

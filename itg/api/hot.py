@@ -1,5 +1,5 @@
-"""The hot read routes (`/process`, `/healthz`, `/metrics`) served in front of FastAPI (issue 10,
-SPEC 6.1's monitor row).
+"""The hot read routes (`/process`, `/healthz`, `/readyz`, `/metrics`) served in front of
+FastAPI (issue 10, SPEC 6.1's monitor row).
 
 Through FastAPI a request costs about 40 µs of Python before and around its handler (native
 telemetry's per-request check, five middleware layers, a router scan of every route, the

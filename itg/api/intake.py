@@ -22,6 +22,7 @@ from itg.api.origin import refuse_cross_origin
 from itg.api.responses import ApiError, json_response
 from itg.api.versioning import check_version
 from itg.dry_run import rehearse
+from itg.logs import REQUEST_ID
 from itg.services.base import Service
 from itg.storage.intake import Refused, accept_request
 
@@ -133,6 +134,7 @@ def write_endpoint(
                 # Over the bytes as received, before any charset decoding (SPEC 1.8).
                 fingerprint=None if key is None else fingerprint(service.route, body),
                 max_pending=settings.max_pending_records,
+                http_request_id=REQUEST_ID.get(),  # set by the app's front (SPEC 1.7)
             )
         except Refused as refused:
             headers = None

@@ -37,7 +37,7 @@ VERSION_PATTERN = trimmed("[vV]2")
 ID_PATTERN = "^[0-9a-f]{8}$"
 BASIC_AUTH = "basic"
 # SPEC 1.1: the routes that need no credentials (/docs and /openapi.json are not listed).
-PUBLIC_PATHS = ("/healthz", "/metrics")
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics")
 
 # SPEC 1.2: both shapes at once, the envelope of the public authentication page and the flat
 # copy of its cost center page, with the same values.

@@ -33,15 +33,20 @@ def healthz_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
 
 
 def metrics_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]:
-    """GET /metrics, no credentials (like /healthz): Prometheus text of this process's
-    counters (see itg.metrics) and the queue depth of the shared database."""
+    """GET /metrics, no credentials (like /healthz): Prometheus text of the counters of
+    every itg process of the host (multiprocess mode; see itg.metrics) and the queue depth of
+    the shared database."""
 
-    async def metrics(request: Request) -> Response:
+    def scrape() -> str:
+        # On a read thread: the depth is a query, and the merge reads the metrics files.
         try:
-            depth: dict[str, int] | None = await ctx.reads.run(queue_depth, ctx.db)
+            depth: dict[str, int] | None = queue_depth(ctx.db)
         except Exception:
             log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
             depth = None
-        return Response(ctx.metrics.render(depth), media_type=CONTENT_TYPE)
+        return ctx.metrics.render(depth)
+
+    async def metrics(request: Request) -> Response:
+        return Response(await ctx.reads.run(scrape), media_type=CONTENT_TYPE)
 
     return metrics

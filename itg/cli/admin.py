@@ -1,4 +1,4 @@
-"""Back-office commands: companies, service users, catalogs, locked periods, purge.
+"""Back-office commands: companies, service users, catalogs, locked periods, purge, backup.
 
 Storage is imported inside each command, so that `itg --help` and the client commands, which
 load this module to build the command tree, never import SQLAlchemy (issue 10, "CLI start-up").
@@ -6,6 +6,7 @@ load this module to build the command tree, never import SQLAlchemy (issue 10, "
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -223,3 +224,16 @@ def purge_command(database: DatabaseOption = None, json: JsonOption = False) -> 
         print_json({"purged": removed, "at": iso(now)})
     else:
         typer.echo(f"purged {removed} processes")
+
+
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="The new file to write (must not exist).")],
+    database: DatabaseOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Copy the live SQLite database into PATH, checked (SQLite only; PostgreSQL: pg_dump)."""
+    from itg.storage.backup import backup_database
+
+    made = backup_database(settings_for(database).database_url, path)
+    pairs = {"path": str(made.path), "bytes": made.size}
+    print_json(pairs) if json else print_lines(pairs)

@@ -29,6 +29,7 @@ from itg.cli.common import (
 
 if TYPE_CHECKING:
     from itg.api.hooks import IntakeHooks
+    from itg.settings import Settings
     from itg.worker import WorkerHooks
 
 DEFAULT_COMPANY = "a000001"
@@ -72,23 +73,32 @@ def serve_command(
 
     from itg.api.app import create_app
     from itg.api.connections import KEEP_ALIVE_SECONDS, guarded_protocol
+    from itg.api.readiness import Readiness
+    from itg.cli.draining import DrainingServer
     from itg.delivery import deliveries
-    from itg.metrics import Metrics
+    from itg.metrics import process_metrics
     from itg.services.registry import SERVICES
     from itg.storage.database import open_database
     from itg.storage.migrate import upgrade_schema
     from itg.worker import WorkerPool
 
-    _configure_logging()
     settings = settings_for(database)
+    _configure_logging(settings)
     db = open_database(settings)
     upgrade_schema(db)
-    # The API and the embedded workers share this process's counters (GET /metrics, SPEC 1.7)
-    # and the pool's wake-up event, which the API sets after each accepted request.
-    metrics = Metrics(SERVICES)
+    # The API and the embedded workers share this process's counters (GET /metrics, SPEC 1.7:
+    # every itg process of the host, through the metrics directory) and the pool's wake-up
+    # event, which the API sets after each accepted request.
+    metrics = process_metrics(settings, SERVICES)
     pool = WorkerPool(db, settings, workers, metrics, hooks=_worker_hooks(ctx))
+    readiness = Readiness()  # /readyz; drained on SIGTERM by DrainingServer
     app = create_app(
-        settings, db, metrics=metrics, wakeup=pool.wakeup, intake_hooks=_intake_hooks(ctx)
+        settings,
+        db,
+        metrics=metrics,
+        wakeup=pool.wakeup,
+        intake_hooks=_intake_hooks(ctx),
+        readiness=readiness,
     )
     config = uvicorn.Config(
         app,
@@ -100,8 +110,9 @@ def serve_command(
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=5,
         log_level="info",
+        log_config=None,  # uvicorn's loggers go through itg's handler (itg/logs.py)
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, readiness, settings.drain_seconds)
 
     def on_signal(_signum: int, _frame: object) -> None:
         # uvicorn handles SIGTERM/SIGINT while it serves, then raises the signal again under
@@ -111,27 +122,45 @@ def serve_command(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        # The workers run while the API serves; on SIGTERM uvicorn stops listening and lets
-        # the open requests finish, then each worker finishes its chunk and releases its claim.
+        # The workers run while the API serves; on SIGTERM, after the drain, uvicorn stops
+        # listening and lets the open requests finish, then each worker finishes its chunk and
+        # releases its claim.
         with pool, deliveries(db, settings, metrics, enabled=workers > 0):  # SPEC 1.12
             server.run()
     finally:
+        metrics.close()
         db.dispose()
 
 
 def worker_command(
     ctx: typer.Context,
     concurrency: Annotated[int, typer.Option(min=1, help="Worker threads in this process.")] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Serve GET /metrics (every itg process of the host) here."
+        ),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address of --metrics-port.")] = "127.0.0.1",
     database: DatabaseOption = None,
 ) -> None:
     """Run workers only (scale-out: many of these may share one PostgreSQL)."""
     from itg.delivery import deliveries
+    from itg.metrics import process_metrics
+    from itg.services.registry import SERVICES
+    from itg.storage.metrics import queue_depth
     from itg.worker import WorkerPool
 
-    _configure_logging()
     settings = settings_for(database)
+    _configure_logging(settings)
     db = database_for(database)
-    pool = WorkerPool(db, settings, concurrency, hooks=_worker_hooks(ctx))
+    metrics = process_metrics(settings, SERVICES)  # before anything imports prometheus_client
+    pool = WorkerPool(db, settings, concurrency, metrics, hooks=_worker_hooks(ctx))
+    exposed = (
+        None
+        if metrics_port is None
+        else metrics.serve(metrics_host, metrics_port, lambda: queue_depth(db))
+    )
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -140,10 +169,13 @@ def worker_command(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with pool, deliveries(db, settings):  # SPEC 1.12: webhooks beside the workers
+    with pool, deliveries(db, settings, metrics):  # SPEC 1.12: webhooks beside the workers
         logging.getLogger("itg.worker").info("%s worker(s) started", concurrency)
         while not stopping.wait(1.0):
             pass
+    if exposed is not None:
+        exposed.close()
+    metrics.close()
     db.dispose()
 
 
@@ -165,7 +197,7 @@ def _worker_hooks(ctx: typer.Context) -> WorkerHooks:
     return NO_HOOKS if hooks is None else hooks
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _configure_logging(settings: Settings) -> None:
+    from itg.logs import configure
+
+    configure(settings.log_format)

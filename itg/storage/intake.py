@@ -44,6 +44,7 @@ class NewRequest:
     idempotency_key: str | None = None  # SPEC 1.8, with the fingerprint it was sent with
     fingerprint: str | None = None
     max_pending: int = 0  # SPEC 1.10 backlog quota of the company (0: none)
+    http_request_id: str | None = None  # its X-Request-Id, for the worker's log lines (1.7)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def accept_request(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     max_pending: int = 0,
+    http_request_id: str | None = None,
 ) -> StoredRequest:
     """Store the request and decide its `unique` in one transaction (SPEC 1.5), committed with
     the other requests waiting in `group` if one is given. A replay of its idempotency key
@@ -142,6 +144,7 @@ def accept_request(
         idempotency_key,
         fingerprint,
         max_pending,
+        http_request_id,
     )
     if group is not None:
         return group.store(request)
@@ -252,6 +255,7 @@ def _store(
                 "created_at": now,
                 "idempotency_key": request.idempotency_key,
                 "fingerprint": request.fingerprint,
+                "http_request_id": request.http_request_id,
             },
         )
     )

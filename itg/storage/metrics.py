@@ -1,4 +1,4 @@
-"""Reads behind `GET /metrics`: the queue depth, and the latency of a finished request."""
+"""The read behind `GET /metrics` (SPEC 1.7): the queue depth of the shared database."""
 
 from __future__ import annotations
 

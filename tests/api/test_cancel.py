@@ -479,7 +479,7 @@ def test_metrics_count_canceled_processes(client: TestClient, tenant):
     accepted = post(client, tenant, centers(1))
     assert cancel(client, tenant.headers, accepted["subunique"]).status_code == 200
     lines = client.get("/metrics").text.splitlines()
-    assert 'itg_processes_canceled_total{route="costcenter"} 1' in lines
+    assert 'itg_processes_canceled_total{route="costcenter"} 1.0' in lines
 
 
 def test_the_dashboard_shows_the_canceled_badge(client: TestClient, tenant):

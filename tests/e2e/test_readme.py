@@ -103,11 +103,12 @@ def test_the_readme_walkthrough_does_what_it_says(
     assert (done.returncode, done.stderr) == (0, ""), done
     outputs = json_values(done.stdout)
     posts = re.findall(r"^post (\w+) ", second, re.MULTILINE)
-    assert len(outputs) == 3 + len(posts) + 3, done.stdout
-    accepted_first, monitor_printed, accepted_second, retried_and_canceled = (
+    assert len(outputs) == 3 + len(posts) + 4, done.stdout
+    accepted_first, monitor_printed, accepted_second, dry_run, retried_and_canceled = (
         outputs[:2],
         outputs[2],
-        outputs[3:-3],
+        outputs[3:-4],
+        outputs[-4],
         outputs[-3:],
     )
     answers_shown, monitor_shown, third_shown = fenced(section, "json")[:3]
@@ -141,9 +142,14 @@ def test_the_readme_walkthrough_does_what_it_says(
         (route, "done", []) for route in posts
     ]
 
-    # The third block: one key sent twice is one request; a finished process is not canceled
+    # The third block: the dry run answers exactly as shown and stores nothing; one key sent
+    # twice is one request; a finished process is not canceled
+    shown_dry_run, shown_answer, shown_repeat, shown_refusal = json_values(third_shown)
+    assert dry_run == shown_dry_run
+    with server.client(reader) as client:
+        listed = client.get("/processes", params={"limit": 500}).json()["processes"]
+    assert len(listed) == 2 + len(posts) + 1  # the dry run is not among them
     first_answer, repeat, refused = retried_and_canceled
-    shown_answer, shown_repeat, shown_refusal = json_values(third_shown)
     assert repeat == first_answer
     assert first_answer["message"] == shown_answer["message"] == shown_repeat["message"]
     assert refused == shown_refusal

@@ -20,10 +20,10 @@ import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from types import TracebackType
 
 import httpx
 
+from itg.background import Background
 from itg.domain.webhook_signature import signed_headers
 from itg.metrics import Metrics
 from itg.settings import Settings
@@ -77,7 +77,7 @@ def send(client: httpx.Client, delivery: Delivery, timeout_seconds: float) -> Ou
         return Outcome(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
-class Deliverer:
+class Deliverer(Background):
     """The dispatcher and its senders; `with deliverer:` runs them for the block."""
 
     def __init__(
@@ -213,18 +213,6 @@ class Deliverer:
             thread.join(max(0.0, deadline - time.monotonic()))
         if not any(thread.is_alive() for thread in self._threads):
             self.client.close()
-
-    def __enter__(self) -> Deliverer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()
 
 
 def deliveries(

@@ -11,11 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import orjson
 
+from itg.background import Background
 from itg.domain import messages
 from itg.errors import LeaseLostError
 from itg.logs import claim_context
@@ -299,7 +299,7 @@ def _latency(claim: Claim) -> float:
     return (utcnow() - claim.created_at).total_seconds()
 
 
-class WorkerPool:
+class WorkerPool(Background):
     """N worker threads sharing one stop signal and one wake-up event (embedded in
     `itg serve`, or `itg worker`); `with pool:` runs them for the block's duration."""
 
@@ -335,15 +335,3 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-
-    def __enter__(self) -> WorkerPool:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
-        self.shutdown()

@@ -10,8 +10,8 @@ id of ours, as if it had sent none.
 
 from __future__ import annotations
 
+import os
 import re
-from uuid import uuid4
 
 from starlette.types import Message, Scope, Send
 
@@ -21,14 +21,14 @@ _SANE = re.compile(rb"[A-Za-z0-9._:/+=-]{1,%d}" % MAX_LENGTH)
 
 
 def request_id_of(scope: Scope) -> str:
-    """The client's `X-Request-Id` (the first one) when it is sane, else a new one (uuid4
-    hex)."""
+    """The client's `X-Request-Id` (the first one) when it is sane, else a new one: 128 random
+    bits in 32 hexadecimal characters (like a uuid4's hex, at a quarter of its cost)."""
     for name, value in scope["headers"]:
         if name == HEADER:
             if _SANE.fullmatch(value):
                 return str(value.decode("ascii"))
             break
-    return uuid4().hex
+    return os.urandom(16).hex()
 
 
 def with_request_id(send: Send, request_id: str) -> Send:

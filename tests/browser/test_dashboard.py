@@ -271,3 +271,28 @@ def test_wrong_or_missing_credentials_get_401_and_no_process_route_403(
     response = open_page(api_server, writer).goto("/dashboard")
     assert response.status == 403
     assert response.json() == error_body(403, "Forbidden")
+
+
+def test_a_canceled_process_turns_to_its_own_purple_badge(api_server, credentials, open_page):
+    # Given a queued request on the dashboard (no worker runs: it stays queued), the page
+    # refreshing itself because it is unfinished
+    accepted = send(api_server, credentials, "costcenter", [{"codigo": "CC9", "nome": "Adm"}])
+    page = open_page(api_server, credentials)
+    page.goto("/dashboard")
+    row = page.locator(f'{ROWS}[data-subunique="{accepted["subunique"]}"]')
+    expect(row.locator(".badge")).to_have_text("queued")
+    # When it is canceled through the API (SPEC 1.9)
+    auth = httpx.BasicAuth(credentials.username, credentials.password)
+    canceled = httpx.post(
+        f"{api_server.base_url}/process/cancel",
+        params={"subunique": accepted["subunique"]},
+        auth=auth,
+        timeout=10,
+    )
+    assert (canceled.status_code, canceled.json()["status"]) == (200, "canceled")
+    # Then the refreshed row shows the `canceled` badge in its own colour (#6d4c9f), and the
+    # process page says so too
+    expect(row.locator(".badge")).to_have_text("canceled", timeout=15_000)
+    expect(row.locator(".badge")).to_have_css("background-color", "rgb(109, 76, 159)")
+    page.goto(f"/dashboard/process/{accepted['subunique']}")
+    expect(page.locator("h1 .badge")).to_have_text("canceled")

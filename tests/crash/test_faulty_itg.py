@@ -4,6 +4,8 @@ is aimed."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from itg.services.registry import SERVICES
@@ -15,7 +17,14 @@ PEOPLE = SERVICES["people"]
 
 def test_the_launcher_rebuilds_the_hooks_it_is_given_and_passes_the_rest_to_itg():
     # Given hooks with every fault set, and none
-    hooks = FaultHooks(fail_identifier="P7", chunk_delay_seconds=0.3, fail_error_entries=True)
+    hooks = FaultHooks(
+        fail_identifier="P7",
+        chunk_delay_seconds=0.3,
+        fail_error_entries=True,
+        kill_after_store=True,
+        kill_after_finish=True,
+    )
+    assert [f.name for f in fields(FaultHooks) if getattr(hooks, f.name) == f.default] == []
     # When their options are parsed back, followed by an itg command
     given = parse([*hooks.options(), "--", "worker", "--concurrency", "2"])
     # Then the same hooks come back, and itg gets exactly the words after `--`

@@ -17,7 +17,10 @@ from itg.permissions import all_routes
 from itg.settings import Settings
 from itg.storage import tenants
 from itg.storage.database import Database, open_database
+from itg.storage.intake import StoredRequest, accept_request
 from itg.storage.migrate import upgrade_schema
+from itg.storage.tenants import Company
+from itg.worker import Worker
 
 CLI_TIMEOUT_SECONDS = 60
 
@@ -106,3 +109,21 @@ def initialized(database) -> str:  # type: ignore[no-untyped-def]
         created = tenants.bootstrap(db, "a000001", "Company", "integrador", all_routes())
     assert created is not None
     return created[2]
+
+
+def finished_process(db: Database, database_url: str) -> tuple[Company, StoredRequest]:
+    """One cost center request of the database's only company, applied by a worker to `done`:
+    a finished process for the commands that read or remove them."""
+    (company,) = tenants.list_companies(db)
+    accepted = accept_request(
+        db,
+        company_id=company.id,
+        company_code=company.code,
+        route="costcenter",
+        payload=b'[{"codigo":"C1","nome":"Centro 1"}]',
+        total=1,
+        validity_seconds=900,
+    )
+    assert isinstance(accepted, StoredRequest)
+    assert Worker(db, Settings(database_url=database_url)).run_once()
+    return company, accepted

@@ -13,10 +13,8 @@ import pytest
 
 from itg import security
 from itg.processes.queries import by_subunique
-from itg.settings import Settings
 from itg.storage import catalogs, tenants
-from itg.storage.intake import accept_request
-from itg.worker import Worker
+from tests.cli.conftest import finished_process
 
 ALL_ROUTES = [
     "people",
@@ -517,17 +515,7 @@ def test_purge_json_on_an_empty_database(cli):
 def test_purge_removes_processes_past_validity_and_retention(cli, database, initialized):
     # Given one finished process
     with database() as db:
-        (company,) = tenants.list_companies(db)
-        accepted = accept_request(
-            db,
-            company_id=company.id,
-            company_code=company.code,
-            route="costcenter",
-            payload=b'[{"codigo":"C1","nome":"Centro 1"}]',
-            total=1,
-            validity_seconds=900,
-        )
-        assert Worker(db, Settings(database_url=cli.database_url)).run_once()
+        company, accepted = finished_process(db, cli.database_url)
     # When purge runs before expiry (the default validity), nothing goes
     assert cli.ok("purge", "--json", ITG_RETENTION_DAYS="0").json()["purged"] == 0
     with database() as db, db.read() as conn:

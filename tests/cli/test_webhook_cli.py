@@ -9,11 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from itg.settings import Settings
-from itg.storage import tenants, webhooks
-from itg.storage.intake import accept_request
+from itg.storage import webhooks
 from itg.timeutil import utcnow
-from itg.worker import Worker
+from tests.cli.conftest import finished_process
 
 ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 ADD_LINES = re.compile(r"id: (\d+)\nurl: (\S+)\nsecret: (whsec_[A-Za-z0-9+/=]+)\n")
@@ -88,17 +86,7 @@ def test_deliveries_lists_each_event_with_its_attempts(cli, initialized, databas
     cli.ok("webhook", "add", "--company", "a000001", "https://a.example/")
     cli.ok("webhook", "add", "--company", "a000001", "https://b.example/")
     with database() as db:
-        company = tenants.list_companies(db)[0]
-        accepted = accept_request(
-            db,
-            company_id=company.id,
-            company_code=company.code,
-            route="costcenter",
-            payload=b'[{"codigo":"C1","nome":"Centro 1"}]',
-            total=1,
-            validity_seconds=900,
-        )
-        assert Worker(db, Settings(database_url=cli.database_url)).run_once()
+        _, accepted = finished_process(db, cli.database_url)
         first, second = sorted(webhooks.claim_due(db, 10, 60), key=lambda d: d.endpoint_id)
         retry_at = utcnow().replace(microsecond=0) + timedelta(days=365)
         webhooks.record_attempt(

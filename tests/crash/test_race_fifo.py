@@ -75,7 +75,11 @@ def test_cost_centers_are_applied_before_the_people_that_follow_them(itg: Itg, l
     assert raced >= 1  # the order was put to the test
     claims = [match for worker in workers for match in CLAIMED.finditer(worker.log)]
     assert sorted(int(match["request"]) for match in claims) == [row["id"] for row in rows]
-    if layout == "processes":  # the load was shared
+    if layout == "processes" and itg.engine == "postgres":  # the load was shared
+        # (Not asserted on SQLite: there the write lock passes between processes through
+        # SQLite's busy handler, which is not fair: a worker that commits back to back can keep
+        # it while the others sleep between retries. CI once saw one of four worker processes
+        # take all 40 requests. Scale-out is PostgreSQL's; the order this test is about held.)
         assert sum(1 for worker in workers if CLAIMED.search(worker.log)) >= 2
     for worker in workers:
         worker.stop_cleanly()

@@ -38,7 +38,7 @@ import orjson
 
 from itg import __version__
 from itg.errors import ConfigError, ItgError, UsageError
-from itg.outcomes import final_status
+from itg.outcomes import final_status, progress
 
 log = logging.getLogger("itg.client")
 
@@ -261,11 +261,8 @@ class Client:
         check_route(route)
         if key_prefix is not None:
             check_key_prefix(key_prefix)
-        parts = [self._serialise(index, record) for index, record in enumerate(records)]
         accepted: list[Accepted] = []
-        batches = split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes)
-        for position, batch in enumerate(batches):
-            body = b"[" + b",".join(parts[batch.start : batch.stop]) + b"]"
+        for position, (batch, body) in enumerate(self._bodies(records)):
             key = uuid.uuid4().hex if key_prefix is None else f"{key_prefix}-{position}"
             headers = {"Content-Type": "application/json", "Idempotency-Key": key}
             response = self._request("POST", f"/{route}", content=body, headers=headers)
@@ -296,7 +293,7 @@ class Client:
             "company": checked[0].report.get("company") if checked else None,
             "dry_run": True,
             "status": final_status(total, len(errors)).value,
-            "progress": {"done": str(total), "total": str(total)},
+            "progress": progress(total, total),
             "data": {"errors": errors},
         }
 
@@ -314,11 +311,8 @@ class Client:
         (a server without dry runs ignores the parameter and stores the records).
         """
         check_route(route)
-        parts = [self._serialise(index, record) for index, record in enumerate(records)]
         checked: list[Checked] = []
-        batches = split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes)
-        for batch in batches:
-            body = b"[" + b",".join(parts[batch.start : batch.stop]) + b"]"
+        for batch, body in self._bodies(records):
             response = self._request(
                 "POST",
                 f"/{route}",
@@ -337,6 +331,15 @@ class Client:
             if on_checked is not None:
                 on_checked(checked[-1])
         return checked
+
+    def _bodies(self, records: Sequence[Mapping[str, Any]]) -> Iterator[tuple[range, bytes]]:
+        """The requests `records` are split into (SPEC 4: at most `max_records` and
+        `max_body_bytes` each), one at a time: which records each holds, and its body. Every
+        record is serialised and checked before the first is yielded, so an unsendable one
+        raises before any request is made."""
+        parts = [self._serialise(index, record) for index, record in enumerate(records)]
+        for batch in split_requests([len(p) for p in parts], self.max_records, self.max_body_bytes):
+            yield batch, b"[" + b",".join(parts[batch.start : batch.stop]) + b"]"
 
     def process(self, subunique: str) -> dict[str, Any]:
         """`GET /process?subunique=…`: the process report, as the server sent it."""

@@ -13,16 +13,14 @@ yet), so the answer is what `GET /process` would show had the request been appli
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from itg.domain import messages
 from itg.outcomes import RecordError, Status, final_status
 from itg.processes.shapes import error_entry, progress
-from itg.services.base import ChunkContext, Record, Service, internal_error_identifier
+from itg.services.base import ChunkContext, Record, Service, internal_errors
 from itg.storage.chunk_store import SqlChunkStore
 from itg.storage.database import Database
 from itg.storage.queue import storable_text
@@ -85,17 +83,6 @@ def rehearse(
                 errors += service.apply_chunk(ChunkContext(store, utcnow()), chunk)
             except Exception:
                 log.exception("dry run of %s (company %s) failed", service.route, company_id)
-                errors += _internal_errors(service, records, start)
+                errors += internal_errors(service, records, start, len(records))
                 break
     return Rehearsal(len(records), tuple(errors))
-
-
-def _internal_errors(
-    service: Service[Any], records: Sequence[Record], start: int
-) -> list[RecordError]:
-    return [
-        RecordError(
-            index, internal_error_identifier(service, records[index]), (messages.INTERNAL_ERROR,)
-        )
-        for index in range(start, len(records))
-    ]

@@ -125,7 +125,7 @@ def _qualified_name(cls: type[BaseException]) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """Today's text lines, with ` [request_id=…]` after the logger's name when there is one,
+    """Today's text lines, with ` [<request id>]` after the logger's name when there is one,
     and tracebacks without exception messages."""
 
     def __init__(self) -> None:
@@ -198,6 +198,9 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO whenever it loads; its migration lines
+    # ("Running upgrade …") stay, they matter at an upgrade.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # uvicorn's loggers propagate to the root once it is started with `log_config=None`.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []

@@ -249,7 +249,7 @@ class Metrics:
         from prometheus_client import CollectorRegistry, start_http_server
 
         registry = CollectorRegistry()
-        registry.register(_Scrape(self._counted, _or_none(queue_depth)))
+        registry.register(_Scrape(self._counted, lambda: depth_or_none(queue_depth)))
         server, thread = start_http_server(port, host, registry)
         return MetricsServer(server, thread)
 
@@ -286,17 +286,14 @@ def process_metrics(settings: Settings, routes: Iterable[str]) -> Metrics:
     return Metrics(routes)
 
 
-def _or_none(read: DepthReader) -> Callable[[], Mapping[str, int] | None]:
-    """`read`, answering None (and logging why) when storage cannot be read."""
-
-    def depth() -> Mapping[str, int] | None:
-        try:
-            return read()
-        except Exception:
-            log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
-            return None
-
-    return depth
+def depth_or_none(read: DepthReader) -> Mapping[str, int] | None:
+    """The queue depth `read` returns, or None (and why, logged) when storage cannot be read:
+    the scrape then leaves the gauge out and still serves the counters."""
+    try:
+        return read()
+    except Exception:
+        log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
+        return None
 
 
 class _Scrape:

@@ -42,3 +42,10 @@ def final_status(total: int, failed: int) -> Status:
     if failed == 0:
         return Status.DONE
     return Status.ERROR if failed == total else Status.WARNING
+
+
+def progress(done: int, total: int) -> dict[str, str]:
+    """Records processed so far (succeeded + failed) and in the request: strings, as in the
+    public API (SPEC 1.6); every body that reports a process says it so (the monitor, the
+    list, a dry run, a webhook event)."""
+    return {"done": str(done), "total": str(total)}

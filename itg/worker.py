@@ -22,7 +22,7 @@ from itg.logs import claim_context
 from itg.metrics import Metrics
 from itg.outcomes import RecordError
 from itg.processes.visibility import cutoffs
-from itg.services.base import ChunkContext, Service, internal_error_identifier
+from itg.services.base import ChunkContext, Service, internal_errors
 from itg.services.registry import SERVICES
 from itg.settings import Settings
 from itg.storage import queue, statistics
@@ -273,14 +273,7 @@ class Worker:
         except orjson.JSONDecodeError:
             decoded = None
         records = decoded if isinstance(decoded, list) else []
-        errors: list[RecordError] = []
-        for index in range(claim.done, claim.total):
-            record = records[index] if index < len(records) else None
-            errors.append(
-                RecordError(
-                    index, internal_error_identifier(service, record), (messages.INTERNAL_ERROR,)
-                )
-            )
+        errors = internal_errors(service, records, claim.done, claim.total)
         with self.db.write() as conn:
             queue.fence(conn, claim, self.settings.lease_seconds)
             queue.advance(conn, claim, claim.total, claim.failed + len(errors), errors)

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
 from itg.api.context import ApiContext
 from itg.api.responses import error_response, json_response
-from itg.metrics import CONTENT_TYPE
+from itg.metrics import CONTENT_TYPE, depth_or_none
 from itg.storage.metrics import queue_depth
 
-log = logging.getLogger("itg.api")
+STORAGE_UNREACHABLE = "Storage unreachable"
 
 
 def healthz_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]]:
-    def probe() -> None:
-        with ctx.db.read() as conn:
-            conn.execute(text("SELECT 1"))
-
     async def healthz(request: Request) -> Response:
         try:
-            await ctx.reads.run(probe)
+            await ctx.reads.run(ctx.db.ping)
         except Exception:
-            return error_response(503, "Storage unreachable")
+            return error_response(503, STORAGE_UNREACHABLE)
         return json_response({"status": "ok"})
 
     return healthz
@@ -39,12 +33,7 @@ def metrics_endpoint(ctx: ApiContext) -> Callable[[Request], Awaitable[Response]
 
     def scrape() -> str:
         # On a read thread: the depth is a query, and the merge reads the metrics files.
-        try:
-            depth: dict[str, int] | None = queue_depth(ctx.db)
-        except Exception:
-            log.warning("metrics: storage unreachable, queue depth left out", exc_info=True)
-            depth = None
-        return ctx.metrics.render(depth)
+        return ctx.metrics.render(depth_or_none(lambda: queue_depth(ctx.db)))
 
     async def metrics(request: Request) -> Response:
         return Response(await ctx.reads.run(scrape), media_type=CONTENT_TYPE)

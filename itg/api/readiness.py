@@ -13,12 +13,12 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
 from itg.api.context import ApiContext
 from itg.api.openapi import ERROR_SCHEMA
+from itg.api.probes import STORAGE_UNREACHABLE  # the words of /healthz
 from itg.api.responses import error_body, error_response, json_response
 from itg.storage.database import Database
 from itg.storage.migrate import current_revision, head_revision
@@ -26,7 +26,6 @@ from itg.storage.migrate import current_revision, head_revision
 READY = {"status": "ready"}
 DRAINING = "Not ready: draining"
 MIGRATIONS_PENDING = "Not ready: migrations pending"
-STORAGE_UNREACHABLE = "Storage unreachable"  # the words of /healthz
 
 
 class Readiness:
@@ -56,8 +55,7 @@ class Readiness:
         if self.draining:
             return DRAINING
         if self._at_head:
-            with db.read() as conn:
-                conn.execute(text("SELECT 1"))
+            db.ping()
             return None
         if self._head is None:
             self._head = head_revision()

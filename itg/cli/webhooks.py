@@ -25,11 +25,10 @@ def checked_url(url: str) -> str:
     """An http:// or https:// URL with a host (a usage error otherwise)."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not host:
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid port or IPv6 literal
+        usable = False
+    if not usable:
         raise UsageError(f"webhook URL must be http:// or https:// with a host, got {url!r}")
     return url
 

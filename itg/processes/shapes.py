@@ -11,13 +11,10 @@ from collections.abc import Sequence
 
 import orjson
 
+from itg.outcomes import progress
 from itg.processes.queries import ErrorRow
 
-
-def progress(done: int, total: int) -> dict[str, str]:
-    """Records processed so far (succeeded + failed) and in the request: strings, as in the
-    public API (SPEC 1.6)."""
-    return {"done": str(done), "total": str(total)}
+__all__ = ["error_entry", "errors_json", "progress"]
 
 
 def errors_json(errors: Sequence[ErrorRow]) -> orjson.Fragment:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from itg.domain import messages
 from itg.domain.coerce import identifier_text
 from itg.outcomes import RecordError
 from itg.services.docs import RouteDoc
@@ -126,10 +127,26 @@ class Service(Generic[Parsed]):
         return errors
 
 
-def internal_error_identifier(service: Service[Any] | None, record: object) -> str:
-    """A record's identifier for an internal-error entry (SPEC 3.4), or "" when it cannot be
-    had: the fault may be the route or the record itself (no service, not an object, or the
-    service failing on it)."""
+def internal_errors(
+    service: Service[Any] | None, records: Sequence[object], start: int, total: int
+) -> list[RecordError]:
+    """`Erro interno ao processar registro` for records `start`..`total` - 1 (SPEC 3.4: a
+    request ended after repeated faults, or a dry run's faulty chunk on). `records` may be
+    shorter than `total` (a payload that could not be read): the missing ones are named ""."""
+    return [
+        RecordError(
+            index,
+            _identifier_or_blank(service, records[index] if index < len(records) else None),
+            (messages.INTERNAL_ERROR,),
+        )
+        for index in range(start, total)
+    ]
+
+
+def _identifier_or_blank(service: Service[Any] | None, record: object) -> str:
+    """A record's identifier for an internal-error entry, or "" when it cannot be had: the
+    fault may be the route or the record itself (no service, not an object, or the service
+    failing on it)."""
     if service is None or not isinstance(record, dict):
         return ""
     try:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -104,6 +104,11 @@ class Database:
         """A read-only transaction (a consistent snapshot on both engines)."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the probes, SPEC 1.7)."""
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -45,7 +45,6 @@ from itg.storage.schema import (
     record_errors,
     request_payloads,
     requests,
-    windows,
 )
 from itg.timeutil import utcnow
 
@@ -66,7 +65,6 @@ class Claim:
     payload: bytes
     created_at: datetime  # when the request was accepted (its latency runs from here)
     subunique: str = ""
-    unique: str = ""  # its window's code (SPEC 1.5)
     http_request_id: str | None = None  # the X-Request-Id of the POST that stored it (SPEC 1.7)
 
 
@@ -192,11 +190,8 @@ def _take(
             if taken != 1:
                 return None
             row = conn.execute(
-                select(
-                    requests, companies.c.code, windows.c.unique_code, request_payloads.c.payload
-                )
+                select(requests, companies.c.code, request_payloads.c.payload)
                 .join(companies, companies.c.id == requests.c.company_id)
-                .join(windows, windows.c.id == requests.c.window_id)
                 .outerjoin(request_payloads)
                 .where(requests.c.id == request_id)
             ).one()
@@ -217,7 +212,6 @@ def _take(
         payload=row.payload if row.payload is not None else b"",
         created_at=row.created_at,
         subunique=row.subunique,
-        unique=row.unique_code,
         http_request_id=row.http_request_id,
     )
 

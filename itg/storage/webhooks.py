@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, sel
 
 from itg.domain.webhook_signature import new_message_id
 from itg.errors import NotFoundError
+from itg.outcomes import progress
 from itg.storage.database import Database, inserted_id
 from itg.storage.schema import (
     WEBHOOK_DELIVERED,
@@ -209,7 +210,7 @@ def finished_body(
                 "subunique": subunique,
                 "route": route,
                 "status": status,
-                "progress": {"done": str(done), "total": str(total)},
+                "progress": progress(done, total),
                 "errors": failed,
                 "created_at": iso(created_at),
                 "finished_at": iso(finished_at),
